@@ -1,0 +1,34 @@
+# The two commands of README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+TESTDEPS := $(VENV)/.test-installed
+
+.PHONY: run test install demo
+
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtual environment: install Python's venv module (sudo apt-get install python3-venv)"; exit 1; }
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(TESTDEPS): requirements.txt tests/requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
+
+install: $(RUNTIME)
+
+.env: | $(RUNTIME)
+	$(BIN)/python project/envfile.py .env
+
+run: $(RUNTIME) .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_admin
+	@echo "Serving http://127.0.0.1:8000/admin/ (Ctrl+C stops)"
+	$(BIN)/python manage.py runserver --insecure 127.0.0.1:8000
+
+test: $(TESTDEPS)
+	bash tests/prerequisites.sh
+	$(BIN)/python -m pytest -c tests/pytest.ini

@@ -1,0 +1,67 @@
+"""The app's settings: one namespaced dict, `settings.PARTNER_CONNECTIONS`, with defaults.
+
+Read as `from connectors.app_settings import app_settings; app_settings.HTTP_TIMEOUT`. Unknown keys
+are rejected (a typo must not silently fall back to a default), and the values are re-read when
+tests change the setting.
+"""
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS = {
+    # Base of the callback URL registered at providers, e.g. https://connections.example.com
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    # Host patterns beyond each provider's own that connections may reach; `*` is one DNS label.
+    "EXTRA_ALLOWED_HOSTS": [],
+    # Seconds allowed for connecting to and reading from a partner, per request.
+    "HTTP_TIMEOUT": 10,
+    # Largest response body read from a partner, in bytes; a larger one is refused unread.
+    "MAX_RESPONSE_BYTES": 1024 * 1024,
+    # A token is refreshed (or re-requested) this many seconds before it expires.
+    "REFRESH_MARGIN_SECONDS": 120,
+    # Lifetime assumed when a token response has no expires_in: short, never "forever".
+    "DEFAULT_EXPIRES_IN": 300,
+    # How long an authorization started with Generate may take before its state expires.
+    "STATE_MAX_AGE_SECONDS": 600,
+}
+
+
+class AppSettings:
+    def __init__(self):
+        self._cache = None
+
+    def _load(self):
+        configured = getattr(settings, "PARTNER_CONNECTIONS", {}) or {}
+        unknown = sorted(set(configured) - set(DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"Unknown key(s) in PARTNER_CONNECTIONS: {', '.join(unknown)}; "
+                f"known keys: {', '.join(sorted(DEFAULTS))}"
+            )
+        values = {**DEFAULTS, **configured}
+        values["PUBLIC_BASE_URL"] = str(values["PUBLIC_BASE_URL"]).rstrip("/")
+        values["EXTRA_ALLOWED_HOSTS"] = [
+            host.strip().lower() for host in values["EXTRA_ALLOWED_HOSTS"] if host.strip()
+        ]
+        return values
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(name)
+        if self._cache is None:
+            self._cache = self._load()
+        return self._cache[name]
+
+    def reload(self):
+        self._cache = None
+
+
+app_settings = AppSettings()
+
+
+def _reload_on_change(*, setting, **kwargs):
+    if setting == "PARTNER_CONNECTIONS":
+        app_settings.reload()
+
+
+setting_changed.connect(_reload_on_change)

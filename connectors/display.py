@@ -1,0 +1,62 @@
+"""How token state and test results read to a person: badges and expiry in words."""
+import hashlib
+
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timeuntil
+
+from .models import Status
+
+
+def expiry_in_words(connection, now=None):
+    if not connection.has_token or connection.token_expires_at is None:
+        return "no token"
+    now = now or timezone.now()
+    if connection.token_expires_at <= now:
+        return "expired"
+    return f"in {timeuntil(connection.token_expires_at, now, depth=1)}"
+
+
+def status_text(connection, now=None):
+    """The badge's words: the authorization state, or the last test's failure."""
+    if connection.status == Status.NEEDS_REAUTHORIZATION:
+        return "needs reauthorization", "danger"
+    if connection.last_test_passed is False:
+        return "last test failed", "danger"
+    if connection.has_token:
+        return f"authorized (expires {expiry_in_words(connection, now)})", "ok"
+    if connection.provider_info.has_generate_button:
+        return "not authorized", "muted"
+    # Client credentials: a token is fetched when first needed.
+    return "ready (token on demand)", "muted"
+
+
+def status_badge(connection, now=None):
+    text, tone = status_text(connection, now)
+    return format_html('<span class="pc-badge pc-badge--{}">{}</span>', tone, text)
+
+
+def last_test(connection):
+    if connection.last_test_at is None:
+        return "never tested"
+    outcome = "passed" if connection.last_test_passed else "failed"
+    return f"{outcome}, {timezone.localtime(connection.last_test_at):%Y-%m-%d %H:%M}"
+
+
+def fingerprint(token):
+    """A short, non-reversible label to tell tokens apart without showing them."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
+
+
+def token_summary(connection):
+    if not connection.has_token:
+        reason = f" {connection.status_reason}" if connection.status_reason else ""
+        return f"No token.{reason}"
+    parts = [f"Fingerprint {fingerprint(connection.access_token)}"]
+    if connection.token_obtained_at:
+        parts.append(f"obtained {timezone.localtime(connection.token_obtained_at):%Y-%m-%d %H:%M}")
+    parts.append(f"expires {expiry_in_words(connection)}")
+    parts.append("refresh token stored" if connection.refresh_token else "no refresh token")
+    if connection.status_reason:
+        parts.append(connection.status_reason)
+    return "; ".join(parts) + "."

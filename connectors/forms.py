@@ -1,0 +1,229 @@
+"""The provider change forms: normalization, validation with field-named messages, derived URL
+defaults, and write-only secrets (a blank secret keeps the stored one; a checkbox clears it)."""
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+
+from . import validators
+from .app_settings import app_settings
+from .models import Connection
+from .providers.hypatos import ENDPOINTS as HYPATOS_ENDPOINTS
+
+SECRET_FIELDS = ("client_secret", "password")
+URL_FIELDS = ("authorization_url", "token_url", "api_url", "endpoint_url")
+# Per-field checks beyond length and control characters; each may return a normalized value.
+FIELD_CHECKS = {
+    "subdomain": validators.validate_dns_label,
+    "server": validators.validate_dns_label,
+    "tenant": validators.validate_realm,
+    "scope": validators.normalize_scope,
+}
+
+
+class DatalistInput(forms.TextInput):
+    """A text input offering the documented values in a drop-down, still accepting a sandbox URL
+    that the settings allow."""
+
+    template_name = "connectors/widgets/datalist.html"
+
+    def __init__(self, options, attrs=None):
+        super().__init__(attrs)
+        self.options = options
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["options"] = self.options
+        context["widget"]["attrs"]["list"] = f"{context['widget']['attrs']['id']}_options"
+        return context
+
+
+def host_of(url):
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+class ConnectionForm(forms.ModelForm):
+    """Base of the per-provider forms; `provider` is set by connection_form_class()."""
+
+    provider = None
+    hosts_changed = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance
+        for name, field in self.fields.items():
+            if name in self.provider.help_texts:
+                field.help_text = self.provider.help_texts[name]
+            if isinstance(field, forms.CharField):
+                # Keep line breaks so they can be refused instead of silently trimmed away.
+                field.strip = False
+                field.validators.insert(0, validators.reject_control_characters)
+        for name in URL_FIELDS:
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("class", "vURLField")
+                if name in self.provider.derived_url_fields:
+                    self.fields[name].required = False
+        if "endpoint_url" in self.fields:
+            self.fields["endpoint_url"].widget = DatalistInput(HYPATOS_ENDPOINTS, {"class": "vURLField"})
+        if "scope" in self.fields and not stored.pk:
+            self.initial.setdefault("scope", self.provider.default_scope)
+        for name in SECRET_FIELDS:
+            if name in self.fields:
+                is_set = bool(stored.pk and getattr(stored, name))
+                self.fields[name].help_text = (
+                    ("Set. Leave blank to keep the stored value. " if is_set else "Not set. ")
+                    + self.provider.help_texts.get(name, "")
+                )
+
+    # -- validation -----------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, str) and name not in SECRET_FIELDS:
+                cleaned[name] = value.strip(" ")
+        for name, check in FIELD_CHECKS.items():
+            value = cleaned.get(name)
+            if value:
+                try:
+                    cleaned[name] = check(value) or value
+                except ValidationError as error:
+                    self.add_error(name, error)
+        if self.errors:
+            return cleaned
+        self._fill_derived_urls(cleaned)
+        self._check_urls(cleaned)
+        self._check_unique_name(cleaned)
+        # Compared now: after clean() the form copies its values onto self.instance.
+        self.hosts_changed = self.changed_hosts(cleaned)
+        self._check_secrets_against_new_host(cleaned)
+        return cleaned
+
+    def _fill_derived_urls(self, cleaned):
+        derived_now = self.provider.derive_urls(cleaned)
+        derived_before = self.provider.derive_urls(self._stored_values()) if self.instance.pk else {}
+        for name in self.provider.derived_url_fields:
+            value = cleaned.get(name, "")
+            # Blank, or still the default of the old values: follow the new values.
+            if not value or (derived_before and value == derived_before.get(name)):
+                cleaned[name] = derived_now.get(name, value)
+
+    def _stored_values(self):
+        return {name: getattr(self.instance, name, "") for name in self.fields if hasattr(self.instance, name)}
+
+    def _check_urls(self, cleaned):
+        extra = app_settings.EXTRA_ALLOWED_HOSTS
+        for name in URL_FIELDS:
+            if name not in self.fields:
+                continue
+            value = cleaned.get(name, "")
+            if not value:
+                if name in self.provider.derived_url_fields:
+                    self.add_error(name, "Enter the URL, or fill in the fields it is derived from.")
+                continue
+            try:
+                validators.validate_outbound_url(value, self.provider.allowed_hosts, extra)
+            except ValidationError as error:
+                self.add_error(name, error)
+
+    def _check_unique_name(self, cleaned):
+        name = cleaned.get("name")
+        if not name:
+            return
+        taken = Connection.objects.filter(provider=self.provider.key, name__iexact=name)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            self.add_error("name", f"Another {self.provider.label} connection is already named “{name}”.")
+
+    def changed_hosts(self, cleaned):
+        """Hosts the form moves credentials to, compared with what is stored."""
+        if not self.instance.pk:
+            return False
+        return any(
+            host_of(cleaned.get(name)) != host_of(getattr(self.instance, name, ""))
+            for name in URL_FIELDS
+            if name in self.fields and name in cleaned
+        )
+
+    def _check_secrets_against_new_host(self, cleaned):
+        # A stored secret is never sent to a host the operator just typed: ask for it again.
+        if self.errors or not self.hosts_changed:
+            return
+        for name in SECRET_FIELDS:
+            if name in self.fields and getattr(self.instance, name) and not cleaned.get(name) and not cleaned.get(f"clear_{name}"):
+                self.add_error(
+                    name,
+                    f"A URL now points at another host: enter the {self.fields[name].label.lower()} "
+                    "again (stored secrets are not sent to a new host).",
+                )
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        stored = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
+        for name in SECRET_FIELDS:
+            if name not in self.fields:
+                continue
+            entered = self.cleaned_data.get(name)
+            if self.cleaned_data.get(f"clear_{name}"):
+                setattr(instance, name, "")
+            elif entered:
+                setattr(instance, name, entered)
+            else:
+                setattr(instance, name, getattr(stored, name) if stored else "")
+        if stored and self.hosts_changed:
+            # Tokens belong to the server that issued them.
+            instance.clear_tokens(reason="A URL was changed: generate a new token.")
+        if commit:
+            instance.save()
+        return instance
+
+    @property
+    def changed_field_labels(self):
+        """Labels of changed fields for the event log; secrets named, never their values."""
+        labels = []
+        for name in self.changed_data:
+            if name.startswith("clear_"):
+                if self.cleaned_data.get(name):
+                    labels.append(self.fields[name].label)
+                continue
+            if name in SECRET_FIELDS and not self.cleaned_data.get(name):
+                continue
+            labels.append(str(self.fields[name].label))
+        return labels
+
+
+def secret_form_fields(model):
+    """Write-only inputs for the model's secrets, each with a checkbox that clears it."""
+    fields = {}
+    for name in SECRET_FIELDS:
+        try:
+            label = model._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:  # this provider has no such secret
+            continue
+        fields[name] = forms.CharField(
+            label=label,
+            required=False,
+            strip=False,
+            max_length=500,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        )
+        fields[f"clear_{name}"] = forms.BooleanField(label=f"Clear the stored {label.lower()}", required=False)
+    return fields
+
+
+def connection_form_class(provider, model):
+    return type(
+        f"{model.__name__}Form",
+        (ConnectionForm,),
+        {
+            "provider": provider,
+            **secret_form_fields(model),
+            "Meta": type("Meta", (), {"model": model, "exclude": ()}),
+        },
+    )

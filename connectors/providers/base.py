@@ -1,0 +1,41 @@
+"""What every provider module declares. A provider is data plus two small functions: how its
+URLs follow from the operator's input, and which read-only request proves a token works."""
+from dataclasses import dataclass, field
+
+AUTHORIZATION_CODE = "authorization_code"
+PASSWORD = "password"
+CLIENT_CREDENTIALS = "client_credentials"
+
+
+@dataclass(frozen=True)
+class Provider:
+    key: str
+    label: str
+    model_name: str
+    grant: str
+    default_scope: str
+    # Host patterns the provider's URLs may point at; `*` stands for one DNS label.
+    allowed_hosts: tuple
+    # Field names on each tab, in the order the provider's documentation lists them.
+    connection_fields: tuple
+    oauth_fields: tuple
+    # URL fields the operator may leave blank to get the derived default.
+    derived_url_fields: tuple = ()
+    # Read-only lines on a tab: (tab, attribute, label, value), e.g. the fixed grant type.
+    fixed_values: tuple = ()
+    help_texts: dict = field(default_factory=dict)
+    # Whether the operator registers our callback (reply) URL at the provider.
+    shows_callback_url: bool = False
+
+    @property
+    def has_generate_button(self):
+        # Client credentials needs no operator action: tokens are fetched on demand.
+        return self.grant in (AUTHORIZATION_CODE, PASSWORD)
+
+    def derive_urls(self, values):
+        """Return {url field: default URL} from the form's other values ({} when not derivable)."""
+        return {}
+
+    def probe_url(self, connection):
+        """The cheap read-only request that proves a token works (GET with the bearer token)."""
+        raise NotImplementedError

@@ -1,0 +1,42 @@
+"""Hypatos.ai: client credentials with HTTP Basic client authentication."""
+from .base import CLIENT_CREDENTIALS, Provider
+
+ENDPOINTS = (
+    "https://api.cloud.hypatos.ai/v2",
+    "https://api.hypatos.com/v2",
+    "https://api.dev.hypatos.ai/v2",
+)
+
+
+class Hypatos(Provider):
+    def derive_urls(self, values):
+        endpoint = (values.get("endpoint_url") or "").rstrip("/")
+        return {"token_url": f"{endpoint}/auth/token"} if endpoint else {}
+
+    def probe_url(self, connection):
+        return connection.endpoint_url.rstrip("/") + "/projects?limit=1"
+
+
+PROVIDER = Hypatos(
+    key="hypatos",
+    label="Hypatos.ai — Partner connection",
+    model_name="HypatosConnection",
+    grant=CLIENT_CREDENTIALS,
+    default_scope="",
+    allowed_hosts=("api.cloud.hypatos.ai", "api.hypatos.com", "api.dev.hypatos.ai"),
+    connection_fields=("name", "endpoint_url"),
+    oauth_fields=("client_id", "client_secret", "scope", "token_url"),
+    derived_url_fields=("token_url",),
+    fixed_values=(("oauth", "grant_type", "Grant Type", "Client Credentials"),),
+    help_texts={
+        "name": "Your name for this Hypatos Studio account; one connection per account.",
+        "endpoint_url": "The Hypatos API server of your service account: "
+        "https://api.cloud.hypatos.ai/v2 (default), https://api.hypatos.com/v2 or "
+        "https://api.dev.hypatos.ai/v2.",
+        "client_id": "The client ID Hypatos issued with your API service account.",
+        "client_secret": "The client secret issued with that client ID.",
+        "scope": "Space-separated scopes assigned to your service account, e.g. "
+        "“projects.read documents.read”. Test Connection needs projects.read.",
+        "token_url": "Where tokens are requested. Leave blank for {endpoint}/auth/token.",
+    },
+)

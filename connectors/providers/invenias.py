@@ -1,0 +1,44 @@
+"""Invenias: resource owner password grant against the customer's own subdomain."""
+from .base import PASSWORD, Provider
+
+
+class Invenias(Provider):
+    def derive_urls(self, values):
+        subdomain = values.get("subdomain")
+        if not subdomain:
+            return {}
+        base = f"https://{subdomain}.invenias.com"
+        return {"token_url": f"{base}/identity/connect/token", "api_url": f"{base}/api/v1/"}
+
+    def probe_url(self, connection):
+        return connection.api_url.rstrip("/") + "/countries"
+
+
+PROVIDER = Invenias(
+    key="invenias",
+    label="Invenias",
+    model_name="InveniasConnection",
+    grant=PASSWORD,
+    default_scope="openid profile api email",
+    allowed_hosts=("*.invenias.com",),
+    connection_fields=("name", "subdomain", "api_url"),
+    oauth_fields=("client_id", "client_secret", "username", "password", "scope", "token_url"),
+    derived_url_fields=("token_url", "api_url"),
+    fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
+    shows_callback_url=True,
+    help_texts={
+        "name": "Your name for this Invenias account; one connection per account.",
+        "subdomain": "The first part of your Invenias portal address: “company” if you log in at "
+        "https://company.invenias.com.",
+        "api_url": "Leave blank for https://{subdomain}.invenias.com/api/v1/; change it only for "
+        "a sandbox your administrator allowed.",
+        "client_id": "The ClientId Invenias returned when you registered this integration as a "
+        "third-party application (flow type ResourceOwner).",
+        "client_secret": "The ClientSecret returned with the client ID.",
+        "username": "The Invenias user the integration acts as: the name you log in to the "
+        "portal with.",
+        "password": "That user's Invenias password.",
+        "scope": "Space-separated; Invenias expects “openid profile api email”.",
+        "token_url": "Leave blank for https://{subdomain}.invenias.com/identity/connect/token.",
+    },
+)

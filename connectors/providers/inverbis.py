@@ -1,0 +1,55 @@
+"""Inverbis Analytics: authorization code with PKCE for a public client, Keycloak realm URLs."""
+from .base import AUTHORIZATION_CODE, Provider
+
+KEYCLOAK_PATH = "/auth/realms/{tenant}/protocol/openid-connect/{endpoint}"
+
+
+def identity_host(server):
+    return f"identity.{server}.inverbisanalytics.com" if server else "identity.inverbisanalytics.com"
+
+
+class Inverbis(Provider):
+    def derive_urls(self, values):
+        tenant = values.get("tenant")
+        if not tenant:
+            return {}
+        base = "https://" + identity_host(values.get("server") or "")
+        return {
+            "authorization_url": base + KEYCLOAK_PATH.format(tenant=tenant, endpoint="auth"),
+            "token_url": base + KEYCLOAK_PATH.format(tenant=tenant, endpoint="token"),
+        }
+
+    def probe_url(self, connection):
+        # Keycloak serves the user's profile next to the token endpoint.
+        return connection.token_url.rsplit("/", 1)[0] + "/userinfo"
+
+
+PROVIDER = Inverbis(
+    key="inverbis",
+    label="Inverbis Analytics — Partner connection",
+    model_name="InverbisConnection",
+    grant=AUTHORIZATION_CODE,
+    default_scope="openid offline_access",
+    allowed_hosts=("identity.inverbisanalytics.com", "identity.*.inverbisanalytics.com"),
+    connection_fields=("name", "server", "tenant"),
+    oauth_fields=("client_id", "client_secret", "authorization_url", "token_url", "scope"),
+    derived_url_fields=("authorization_url", "token_url"),
+    fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
+    shows_callback_url=True,
+    help_texts={
+        "name": "Your name for this Inverbis Analytics account; one connection per account.",
+        "server": "The environment part of your identity host, e.g. “eu” for "
+        "identity.eu.inverbisanalytics.com. Leave blank for identity.inverbisanalytics.com.",
+        "tenant": "Your Keycloak realm at Inverbis Analytics, as it appears in your login URL "
+        "after /auth/realms/.",
+        "client_id": "The client ID of the application registered for you at Inverbis Analytics.",
+        "client_secret": "Normally left blank: Inverbis Analytics registers integrations as public "
+        "clients, secured with PKCE instead of a secret.",
+        "authorization_url": "Where Generate sends you to log in. Leave blank to derive it from "
+        "server and tenant (…/protocol/openid-connect/auth).",
+        "token_url": "Where the authorization code is exchanged for tokens. Leave blank to derive "
+        "it from server and tenant (…/protocol/openid-connect/token).",
+        "scope": "Optional, space-separated. “offline_access” asks for a refresh token that keeps "
+        "the connection alive while nobody is logged in.",
+    },
+)

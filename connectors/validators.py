@@ -1,0 +1,116 @@
+"""Validation of what operators type: each function raises ValidationError with a message that
+says what is wrong and what is expected, and never echoes a secret."""
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+# One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters, ASCII only
+# so that look-alike letters from other scripts cannot point a connection somewhere else.
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+# A Keycloak realm name as it appears in a URL path segment.
+REALM = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,98}[A-Za-z0-9_-])?\Z")
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+\Z")
+MAX_URL_LENGTH = 500
+LOOPBACK_NAMES = {"localhost"}
+
+
+def reject_control_characters(value):
+    """Refuse line breaks, tabs and every other control or format character."""
+    for character in value:
+        code = ord(character)
+        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or character in "\u2028\u2029\ufeff" or 0x200B <= code <= 0x200F:
+            raise ValidationError(
+                "Remove line breaks, tabs and other control characters.", code="control_character"
+            )
+
+
+def validate_dns_label(value):
+    if not DNS_LABEL.match(value):
+        raise ValidationError(
+            "Enter one DNS label: letters a-z, digits and inner hyphens, at most 63 characters, "
+            "no dots, slashes or spaces (for example “company”).",
+            code="dns_label",
+        )
+
+
+def validate_realm(value):
+    if not REALM.match(value):
+        raise ValidationError(
+            "Enter the realm name only: letters, digits, “-”, “_” or “.”, at most 100 "
+            "characters, no slashes or spaces (for example “acme”).",
+            code="realm",
+        )
+
+
+def normalize_scope(value):
+    """Collapse runs of spaces and validate each scope token; returns the normalized scope."""
+    tokens = value.split(" ")
+    tokens = [token for token in tokens if token]
+    for token in tokens:
+        if not SCOPE_TOKEN.match(token):
+            raise ValidationError(
+                "Scopes are separated by single spaces and may not contain quotes, backslashes "
+                "or non-ASCII characters.",
+                code="scope",
+            )
+    return " ".join(tokens)
+
+
+def host_matches(host, pattern):
+    """Match a host name against a pattern in which `*` stands for exactly one DNS label."""
+    host_labels, pattern_labels = host.split("."), pattern.split(".")
+    if len(host_labels) != len(pattern_labels):
+        return False
+    return all(p == "*" or p == h for h, p in zip(host_labels, pattern_labels))
+
+
+def is_loopback(host):
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_outbound_url(value, provider_hosts, extra_hosts):
+    """A URL a connection will send credentials to: https, well formed, on an allowed host.
+
+    Plain http is accepted only for a loopback host that the settings list as an extra host (the
+    local test server), never for a partner's host.
+    """
+    if len(value) > MAX_URL_LENGTH:
+        raise ValidationError(f"Use at most {MAX_URL_LENGTH} characters.", code="too_long")
+    if not value.isascii():
+        raise ValidationError(
+            "Use only ASCII characters in the URL; look-alike letters from other scripts are "
+            "refused.",
+            code="non_ascii",
+        )
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        raise ValidationError("Enter a well-formed URL such as https://host/path.", code="url") from None
+    if parts.scheme not in ("https", "http") or not host or " " in value:
+        raise ValidationError("Enter a well-formed URL starting with https://.", code="url")
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("Do not put a user name or password in the URL.", code="userinfo")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValidationError("Remove the query string or fragment (“?…”, “#…”).", code="query")
+    on_extra_host = any(host_matches(host, pattern) for pattern in extra_hosts)
+    on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
+    if not (on_provider_host or on_extra_host):
+        allowed = ", ".join(provider_hosts)
+        raise ValidationError(
+            f"The host “{host}” is not one of this provider's hosts ({allowed}).", code="host"
+        )
+    if parts.scheme == "http" and not (on_extra_host and is_loopback(host)):
+        raise ValidationError("Use https:// — plain http would expose credentials.", code="https")
+    if port not in (None, 443) and not on_extra_host:
+        raise ValidationError("Remove the port: partners are reached on the standard https port.", code="port")
+    return value

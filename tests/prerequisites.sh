@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Makes sure the system programs the test suite drives are present: Debian's Chromium for the
+# browser tests and PostgreSQL's server binaries for the database tests. Installs them when run
+# as root on Debian; otherwise stops with the command to run.
+set -euo pipefail
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian packages for the test suite: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's postgresql package starts a cluster of its own; the tests start their own instead.
+    exit 0
+fi
+echo "The test suite needs: ${missing[*]}." >&2
+echo "Install with: sudo apt-get install ${missing[*]}" >&2
+exit 1
