@@ -2,15 +2,22 @@
 connections."""
 from django.apps import apps
 from django.contrib import admin
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import display, events
+from . import admin_actions, display, events
 from .callback import callback_url
 from .forms import SECRET_FIELDS, connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
+from .providers.base import AUTHORIZATION_CODE
+
+
+def info_of(model_admin):
+    return model_admin.opts.app_label, model_admin.opts.model_name
 
 class ProviderConnectionAdmin(admin.ModelAdmin):
     """Base for every provider's admin; connection_admin_class() fills in the provider."""
@@ -23,7 +30,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("connectors/connections.css",)}
-        js = ("connectors/tabs.js",)
+        js = ("connectors/tabs.js", "connectors/test_connection.js")
 
     def get_fieldsets(self, request, obj=None):
         provider = self.provider
@@ -70,9 +77,60 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Token")
     def token_state(self, obj):
-        if obj is None or not obj.pk:
-            return "No token yet."
-        return display.token_summary(obj)
+        summary = display.token_summary(obj) if obj and obj.pk else "No token yet."
+        if not self.provider.has_generate_button:
+            return f"{summary} Tokens are fetched when needed; nothing to generate."
+        label = "Regenerate" if obj and obj.has_token else "Generate"
+        hint = (
+            "Saves the form, then sends you to the provider's login page and back."
+            if self.provider.grant == AUTHORIZATION_CODE
+            else "Saves the form, then asks the provider for a token with these credentials."
+        )
+        return format_html(
+            '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-generate">{}</button>'
+            '<div class="help">{}</div>', summary, label, hint,
+        )
+
+    # -- Generate and Test Connection -------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("test-connection/", wrap(self.test_connection_view), name="%s_%s_test_new" % info),
+            path("<path:object_id>/test-connection/", wrap(self.test_connection_view), name="%s_%s_test" % info),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request, object_id=None):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, object_id) if object_id else None
+        if object_id and obj is None:
+            raise Http404("No such connection.")
+        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        result = admin_actions.test_form_or_saved(self, request, obj)
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse(result.as_dict())
+        self.message_user(request, result.sentence, messages.SUCCESS if result.passed else messages.ERROR)
+        page = "change" if obj else "add"
+        args = [obj.pk] if obj else []
+        return HttpResponseRedirect(reverse(f"admin:%s_%s_{page}" % info_of(self), args=args))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_generate" in request.POST:
+            return admin_actions.generate(self, request, obj, self._change_page(obj))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_generate" in request.POST:
+            return admin_actions.generate(self, request, obj, self._change_page(obj))
+        return super().response_change(request, obj)
+
+    def _change_page(self, obj):
+        return reverse("admin:%s_%s_change" % info_of(self), args=[obj.pk])
 
     @admin.display(description="Status")
     def status_badge(self, obj):
@@ -96,6 +154,10 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, **kwargs):
         obj = kwargs.get("obj")
         context["provider"] = self.provider
+        name = "test" if obj else "test_new"
+        context["test_connection_url"] = reverse(
+            f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else []
+        )
         context["events"] = obj.events.select_related("user")[:20] if obj else []
         return super().render_change_form(request, context, *args, **kwargs)
 

@@ -63,7 +63,8 @@ class Connection(models.Model):
 
     @property
     def provider_info(self):
-        return get_provider(self.provider)
+        # The class knows its provider before the first save sets the column.
+        return get_provider(getattr(type(self), "PROVIDER_KEY", None) or self.provider)
 
     @property
     def specific(self):
@@ -77,6 +78,22 @@ class Connection(models.Model):
     @property
     def has_token(self):
         return bool(self.access_token)
+
+    def get_access_token(self):
+        """A valid access token, refreshed or re-requested shortly before expiry.
+
+        Raises connectors.failures.OAuthFailure (with a sentence saying what to fix) when no
+        token can be had.
+        """
+        from .tokens import get_access_token
+
+        return get_access_token(self)
+
+    def session(self):
+        """A requests.Session that sends a valid bearer token with every request."""
+        from .tokens import session
+
+        return session(self)
 
     def clear_tokens(self, reason=""):
         self.access_token = self.refresh_token = self.token_type = self.token_scope = ""

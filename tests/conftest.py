@@ -2,6 +2,9 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
+# The real authorization server and the misbehaving one (tests/servers.py).
+pytest_plugins = ["tests.servers"]
+
 
 @pytest.fixture
 def admin_client(db, django_user_model):

@@ -26,6 +26,10 @@ class Provider:
     help_texts: dict = field(default_factory=dict)
     # Whether the operator registers our callback (reply) URL at the provider.
     shows_callback_url: bool = False
+    # What to fix when the test request is refused with 403 (token fine, permission missing) or
+    # 401 (token not accepted by the API).
+    probe_forbidden_hint: str = "the account or its scope lacks a permission the API needs."
+    probe_unauthorized_hint: str = "click Regenerate to get a new token."
 
     @property
     def has_generate_button(self):

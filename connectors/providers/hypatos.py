@@ -28,6 +28,9 @@ PROVIDER = Hypatos(
     oauth_fields=("client_id", "client_secret", "scope", "token_url"),
     derived_url_fields=("token_url",),
     fixed_values=(("oauth", "grant_type", "Grant Type", "Client Credentials"),),
+    probe_forbidden_hint="the Scope (or the service account) lacks projects.read: add "
+    "projects.read to the Scope and make sure your service account has it.",
+    probe_unauthorized_hint="check the Client ID, Client Secret and Scope and test again.",
     help_texts={
         "name": "Your name for this Hypatos Studio account; one connection per account.",
         "endpoint_url": "The Hypatos API server of your service account: "

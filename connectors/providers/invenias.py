@@ -26,6 +26,9 @@ PROVIDER = Invenias(
     derived_url_fields=("token_url", "api_url"),
     fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
     shows_callback_url=True,
+    probe_forbidden_hint="the Invenias user lacks API access, or the Scope lacks “api”: add it "
+    "and test again.",
+    probe_unauthorized_hint="check that the Scope includes “api” and test again.",
     help_texts={
         "name": "Your name for this Invenias account; one connection per account.",
         "subdomain": "The first part of your Invenias portal address: “company” if you log in at "

@@ -36,6 +36,9 @@ PROVIDER = Inverbis(
     derived_url_fields=("authorization_url", "token_url"),
     fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
     shows_callback_url=True,
+    probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click "
+    "Regenerate.",
+    probe_unauthorized_hint="click Regenerate to log in again.",
     help_texts={
         "name": "Your name for this Inverbis Analytics account; one connection per account.",
         "server": "The environment part of your identity host, e.g. “eu” for "

@@ -1,0 +1,140 @@
+"""All OAuth 2.0 traffic, through requests-oauthlib: the authorization URL with PKCE, the code
+exchange, the password and client-credentials grants, and refresh. Views and admin call these;
+they never build token requests themselves.
+
+Each function returns the token dict of the provider's answer or raises OAuthFailure.
+"""
+from django.core.exceptions import ValidationError
+from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
+from requests.auth import HTTPBasicAuth
+
+from . import failures
+from .app_settings import app_settings
+from .http import json_body, partner_session
+from .validators import validate_outbound_url
+
+
+def check_destination(connection, url):
+    """Re-check the outbound policy at call time: the settings may have changed since the save."""
+    try:
+        validate_outbound_url(url, connection.provider_info.allowed_hosts, app_settings.EXTRA_ALLOWED_HOSTS)
+    except ValidationError:
+        raise failures.blocked(url) from None
+
+
+def _fetch(grant, session, token_url, **kwargs):
+    try:
+        token = session.fetch_token(token_url, **kwargs)
+    except Warning as changed:
+        # oauthlib warns when the granted scope differs from the requested one; the token is
+        # valid and the granted scope is recorded with it.
+        token = changed.token
+    except failures.OAuthFailure:
+        raise
+    except Exception as error:
+        if failures.is_oauth_error(error):
+            raise failures.from_oauth_error(error, grant) from None
+        raise
+    return dict(token)
+
+
+def new_pkce_verifier():
+    return WebApplicationClient(None).create_code_verifier(64)
+
+
+def authorization_url(connection, redirect_uri, state, verifier):
+    """The URL that sends the operator to the provider's login page (PKCE S256, our state)."""
+    check_destination(connection, connection.authorization_url)
+    client = WebApplicationClient(connection.client_id)
+    challenge = client.create_code_challenge(verifier, "S256")
+    session = partner_session(client=client, redirect_uri=redirect_uri, scope=connection.scope or None)
+    url, _state = session.authorization_url(
+        connection.authorization_url, state=state, code_challenge=challenge, code_challenge_method="S256"
+    )
+    return url
+
+
+def exchange_code(connection, code, verifier, redirect_uri):
+    check_destination(connection, connection.token_url)
+    session = partner_session(
+        client=WebApplicationClient(connection.client_id), redirect_uri=redirect_uri,
+        scope=connection.scope or None,
+    )
+    # A public client identifies itself in the body; a secret, when one is configured, goes along.
+    return _fetch(
+        "authorization_code", session, connection.token_url, code=code, code_verifier=verifier,
+        include_client_id=True, client_secret=connection.client_secret or None,
+    )
+
+
+def password_grant(connection):
+    check_destination(connection, connection.token_url)
+    session = partner_session(
+        client=LegacyApplicationClient(connection.client_id), scope=connection.scope or None
+    )
+    # Invenias documents client credentials in the body, and its subdomain as an extra field.
+    extra = {"subdomain": connection.subdomain} if getattr(connection, "subdomain", "") else {}
+    return _fetch(
+        "password", session, connection.token_url, username=connection.username,
+        password=connection.password, include_client_id=True,
+        client_secret=connection.client_secret, scope=connection.scope or None, **extra,
+    )
+
+
+def client_credentials(connection):
+    check_destination(connection, connection.token_url)
+    session = partner_session(
+        client=BackendApplicationClient(connection.client_id), scope=connection.scope or None
+    )
+    return _fetch(
+        "client_credentials", session, connection.token_url,
+        auth=HTTPBasicAuth(connection.client_id, connection.client_secret),
+        # requests-oauthlib does not send the session's scope for this grant by itself.
+        scope=connection.scope or None,
+    )
+
+
+def refresh(connection):
+    check_destination(connection, connection.token_url)
+    session = partner_session(client=WebApplicationClient(connection.client_id))
+    extra = {"client_id": connection.client_id}
+    if connection.client_secret:
+        extra["client_secret"] = connection.client_secret
+    try:
+        token = session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra)
+    except Warning as changed:
+        token = changed.token
+    except failures.OAuthFailure:
+        raise
+    except Exception as error:
+        if failures.is_oauth_error(error):
+            raise failures.from_oauth_error(error, "refresh_token") from None
+        raise
+    return dict(token)
+
+
+def probe(connection, access_token):
+    """GET the provider's cheap read-only resource with the token; returns the HTTP status."""
+    url = connection.provider_info.probe_url(connection)
+    check_destination(connection, url.split("?", 1)[0])  # the probe's own query is ours, not typed
+    session = partner_session(client=WebApplicationClient(connection.client_id),
+                              token={"access_token": access_token, "token_type": "Bearer"})
+    response = session.get(url, headers={"Accept": "application/json"})
+    failure = failures.from_http_status(response, url, "probe")
+    if failure:
+        raise failure
+    if response.status_code == 401:
+        raise failures.OAuthFailure(
+            "token_refused", f"The provider refused the token at {failures.host_of(url)} (HTTP 401): "
+            + connection.provider_info.probe_unauthorized_hint, 401)
+    if response.status_code == 403:
+        raise failures.OAuthFailure(
+            "forbidden", "The credentials work, but the provider refused the test request (HTTP 403): "
+            + connection.provider_info.probe_forbidden_hint, 403)
+    if response.status_code >= 400:
+        raise failures.OAuthFailure(
+            "http_error", f"The test request answered HTTP {response.status_code}: check the URL.",
+            response.status_code)
+    if json_body(response) is None:
+        raise failures.not_json(response, url)
+    return response.status_code

@@ -1,0 +1,135 @@
+"""The token lifecycle: a valid access token on demand, renewed shortly before it expires under a
+row lock so that many processes renew once.
+
+Renewal: authorization code refreshes with the refresh token (an `invalid_grant` answer marks the
+connection "needs reauthorization"); password and client credentials simply ask again. A failed
+renewal (timeout, 5xx, …) keeps the stored tokens and records the failure.
+"""
+from datetime import timedelta
+
+import requests
+from django.db import transaction
+from django.utils import timezone
+
+from . import events, failures, oauth
+from .app_settings import app_settings
+from .models import Status
+from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
+
+TOKEN_FIELDS = [
+    "access_token", "refresh_token", "token_type", "token_scope", "token_obtained_at",
+    "token_expires_at", "status", "status_reason", "updated_at",
+]
+
+
+def store_token(connection, token, now=None):
+    """Put a token answer on the connection (not saved). A missing refresh token keeps the old
+    one; a missing expires_in gets the short DEFAULT_EXPIRES_IN, never "forever"."""
+    now = now or timezone.now()
+    connection.access_token = token["access_token"]
+    if token.get("refresh_token"):
+        connection.refresh_token = token["refresh_token"]
+    connection.token_type = str(token.get("token_type", "Bearer"))[:40]
+    scope = token.get("scope", "")
+    connection.token_scope = (" ".join(scope) if isinstance(scope, (list, tuple)) else str(scope))[:1000]
+    try:
+        lifetime = int(token.get("expires_in"))
+    except (TypeError, ValueError):
+        lifetime = app_settings.DEFAULT_EXPIRES_IN
+    connection.token_obtained_at = now
+    connection.token_expires_at = now + timedelta(seconds=max(lifetime, 0))
+    connection.status = Status.AUTHORIZED
+    connection.status_reason = ""
+
+
+def needs_renewal(connection, now=None):
+    if not connection.access_token or connection.token_expires_at is None:
+        return True
+    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS)
+    return connection.token_expires_at - margin <= (now or timezone.now())
+
+
+def fetch_new_token(connection):
+    """A fresh token by the connection's own grant, without a refresh token (not saved)."""
+    grant = connection.provider_info.grant
+    if grant == PASSWORD:
+        return oauth.password_grant(connection)
+    if grant == CLIENT_CREDENTIALS:
+        return oauth.client_credentials(connection)
+    raise not_authorized(connection)
+
+
+def not_authorized(connection):
+    if connection.status == Status.NEEDS_REAUTHORIZATION:
+        reason = connection.status_reason or "The provider no longer accepts the stored authorization."
+        return failures.OAuthFailure("needs_reauthorization", f"{reason.rstrip('.')}: click Regenerate.")
+    if connection.has_token:
+        return failures.OAuthFailure(
+            "needs_reauthorization", "The token has expired and there is no refresh token: click Regenerate."
+        )
+    return failures.OAuthFailure("not_authorized", "Not authorized yet: click Generate.")
+
+
+def _renew(connection):
+    if connection.provider_info.grant == AUTHORIZATION_CODE:
+        if not connection.refresh_token:
+            raise not_authorized(connection)
+        return oauth.refresh(connection), "refreshed"
+    return fetch_new_token(connection), "token requested"
+
+
+def _record_failure(connection, failure):
+    if failure.kind == "invalid_grant":
+        # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
+        connection.refresh_token = ""
+        connection.status = Status.NEEDS_REAUTHORIZATION
+        connection.status_reason = "The provider no longer accepts the refresh token."
+        connection.save(update_fields=TOKEN_FIELDS)
+    events.record(connection, "refresh failed", succeeded=False, detail=failure.message)
+
+
+def get_access_token(connection):
+    """A valid access token for the connection, renewed when it expires within the margin.
+
+    The renewal happens under `select_for_update` and re-reads the row inside the lock: callers
+    that waited find the token another process just stored and make no request of their own.
+    """
+    if not needs_renewal(connection):
+        return connection.access_token
+    model = type(connection.specific)
+    failure = None
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=connection.pk)
+        if needs_renewal(locked):
+            try:
+                token, action = _renew(locked)
+            except failures.OAuthFailure as error:
+                if error.kind not in ("not_authorized", "needs_reauthorization"):
+                    _record_failure(locked, error)
+                failure = error
+            else:
+                store_token(locked, token)
+                locked.save(update_fields=TOKEN_FIELDS)
+                events.record(locked, action)
+    for name in TOKEN_FIELDS:
+        setattr(connection, name, getattr(locked, name))
+    if failure:
+        raise failure
+    return connection.access_token
+
+
+class BearerAuth(requests.auth.AuthBase):
+    """requests auth that asks the connection for a valid token on every request."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {get_access_token(self.connection)}"
+        return request
+
+
+def session(connection):
+    http = requests.Session()
+    http.auth = BearerAuth(connection)
+    return http

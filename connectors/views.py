@@ -1,0 +1,66 @@
+"""The OAuth callback: the one URL providers send the operator back to after Generate."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from . import events, failures, oauth, state, tokens
+from .callback import callback_url
+from .display import expiry_in_words
+from .models import Connection
+from .validators import reject_control_characters
+
+
+def _provider_words(request, name, limit):
+    value = request.GET.get(name, "")[:limit]
+    try:
+        reject_control_characters(value)
+    except ValidationError:
+        return ""
+    return value
+
+
+@staff_member_required
+def oauth_callback(request):
+    overview = reverse("admin:connectors_connection_changelist")
+    try:
+        connection_id, verifier = state.consume(request, request.GET.get("state"))
+    except state.StateError as error:
+        messages.error(request, str(error))
+        return HttpResponseRedirect(overview)
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        messages.error(request, "The connection was deleted while you were logging in.")
+        return HttpResponseRedirect(overview)
+    connection = connection.specific
+    opts = connection._meta
+    if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        messages.error(request, "You may not change this connection.")
+        return HttpResponseRedirect(overview)
+    page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk])
+
+    error = _provider_words(request, "error", 60)
+    if error or not request.GET.get("code"):
+        description = _provider_words(request, "error_description", 200)
+        if error == "access_denied":
+            sentence = "Authorization was denied at the provider's login page."
+        else:
+            sentence = f"The provider did not authorize ({error or 'no code returned'}{': ' + description if description else ''})."
+        kept = " The previous token is kept." if connection.has_token else ""
+        messages.error(request, sentence + kept)
+        events.record(connection, "authorize failed", request.user, succeeded=False, detail=sentence)
+        return HttpResponseRedirect(page)
+
+    try:
+        token = oauth.exchange_code(connection, request.GET["code"], verifier, callback_url())
+    except failures.OAuthFailure as failure:
+        kept = " The previous token is kept." if connection.has_token else ""
+        messages.error(request, f"Authorization failed: {failure.message}{kept}")
+        events.record(connection, "authorize failed", request.user, succeeded=False, detail=failure.message)
+        return HttpResponseRedirect(page)
+    tokens.store_token(connection, token)
+    connection.save(update_fields=tokens.TOKEN_FIELDS)
+    events.record(connection, "authorized", request.user)
+    messages.success(request, f"Authorized: the token expires {expiry_in_words(connection)}.")
+    return HttpResponseRedirect(page)

@@ -1,0 +1,33 @@
+"""Counts of token-endpoint requests, for tests that assert "fetched once".
+
+The server is one process with many threads, so a lock-protected dict is
+enough and costs no database writes.
+"""
+
+import threading
+from collections import Counter
+
+_lock = threading.Lock()
+_by_grant_type = Counter()
+_by_provider = Counter()
+
+
+def record(provider, grant_type):
+    with _lock:
+        _by_grant_type[grant_type or "(missing)"] += 1
+        _by_provider[provider] += 1
+
+
+def snapshot():
+    with _lock:
+        return {
+            "total": sum(_by_grant_type.values()),
+            "by_grant_type": dict(_by_grant_type),
+            "by_provider": dict(_by_provider),
+        }
+
+
+def reset():
+    with _lock:
+        _by_grant_type.clear()
+        _by_provider.clear()

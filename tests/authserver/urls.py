@@ -1,0 +1,34 @@
+"""Routes shaped like each partner's, plus the login page and /_test/ controls."""
+
+from django.contrib.auth.views import LoginView
+from django.urls import path
+from oauth2_provider.views import AuthorizationView
+
+from . import views
+
+realm = "auth/realms/<str:tenant>"
+oidc = f"{realm}/protocol/openid-connect"
+
+urlpatterns = [
+    path("accounts/login/", LoginView.as_view(template_name="authserver/login.html"), name="login"),
+    # Inverbis Analytics (Keycloak)
+    path(
+        f"{oidc}/auth",
+        views.realm_route(AuthorizationView.as_view(template_name="authserver/authorize.html")),
+        name="inverbis-auth",
+    ),
+    path(f"{oidc}/token", views.realm_route(views.CountingTokenView.as_view(provider="inverbis"))),
+    path(f"{oidc}/userinfo", views.realm_route(views.userinfo)),
+    path(f"{realm}/.well-known/openid-configuration", views.realm_route(views.openid_configuration)),
+    # Invenias
+    path("identity/connect/token", views.CountingTokenView.as_view(provider="invenias")),
+    path("api/v1/countries", views.countries),
+    # Hypatos
+    path("v2/auth/token", views.CountingTokenView.as_view(provider="hypatos")),
+    path("v2/projects", views.projects),
+    # Test controls
+    path("_test/stats", views.test_stats),
+    path("_test/reset", views.test_reset),
+    path("_test/revoke-refresh-tokens", views.test_revoke_refresh_tokens),
+    path("_test/expire-access-tokens", views.test_expire_access_tokens),
+]

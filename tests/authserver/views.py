@@ -1,0 +1,203 @@
+"""Provider-shaped views around django-oauth-toolkit's own.
+
+DOT does the OAuth work (authorization, tokens, bearer validation); these
+views only add each partner's URL shape, its API probes and the /_test/
+control endpoints.
+"""
+
+import threading
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.views import TokenView
+
+from . import stats
+from .seed import TENANT
+
+KNOWN_REALMS = {TENANT}
+
+
+def realm_route(view):
+    """Keycloak answers 404 "Realm does not exist" for an unknown realm, on every route.
+
+    Even to a POST without a CSRF token: so the realm is checked first and the
+    CSRF check (for the consent form) moves inside, after it.
+    """
+    checked = view if getattr(view, "csrf_exempt", False) else csrf_protect(view)
+
+    @wraps(view)
+    def wrapper(request, tenant, *args, **kwargs):
+        if tenant not in KNOWN_REALMS:
+            return JsonResponse({"error": "Realm does not exist"}, status=404)
+        return checked(request, *args, **kwargs)
+
+    wrapper.csrf_exempt = True  # for the middleware only; ``checked`` enforces CSRF
+    return wrapper
+
+
+# DOT lets concurrent uses of one refresh token all succeed (they share the
+# rotated pair: its "grace" logic). A strict provider lets exactly one win and
+# answers invalid_grant to the rest; refreshing one at a time gives us that, so
+# a client that forgets to lock is caught.
+_refresh_lock = threading.Lock()
+
+
+class CountingTokenView(TokenView):
+    """DOT's token endpoint, counting requests per grant type for /_test/stats."""
+
+    provider = ""
+
+    def post(self, request, *args, **kwargs):
+        grant_type = request.POST.get("grant_type", "")
+        stats.record(self.provider, grant_type)
+        if grant_type == "refresh_token":
+            with _refresh_lock:
+                return super().post(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+
+def bearer_required(scope=None):
+    """401 JSON without a valid bearer token; 403 JSON when it lacks ``scope``.
+
+    Scope is checked separately (not via verify_request's scopes) so that a
+    valid token with too little scope gets 403, as the partners answer.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
+            if not valid:
+                response = JsonResponse(
+                    {"error": "invalid_token", "error_description": "Missing, invalid or expired access token."},
+                    status=401,
+                )
+                response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                return response
+            token = oauth_request.access_token
+            if scope and not token.allow_scopes([scope]):
+                response = JsonResponse(
+                    {
+                        "error": "insufficient_scope",
+                        "error_description": f"The access token lacks the scope {scope}.",
+                        "scope": scope,
+                    },
+                    status=403,
+                )
+                response["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{scope}"'
+                return response
+            request.access_token = token
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(wrapper)
+
+    return decorator
+
+
+# --- Inverbis (Keycloak) ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@bearer_required()
+def userinfo(request):
+    user = request.access_token.user
+    if user is None:  # a client credentials token has no user
+        return JsonResponse({"error": "invalid_token", "error_description": "No user."}, status=401)
+    return JsonResponse({"sub": f"user-{user.pk}", "preferred_username": user.get_username()})
+
+
+@require_GET
+def openid_configuration(request):
+    issuer = request.build_absolute_uri(request.path.removesuffix("/.well-known/openid-configuration"))
+    endpoint = f"{issuer}/protocol/openid-connect"
+    return JsonResponse(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{endpoint}/auth",
+            "token_endpoint": f"{endpoint}/token",
+            "userinfo_endpoint": f"{endpoint}/userinfo",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+            "scopes_supported": list(settings.SCOPES),
+        }
+    )
+
+
+# --- Invenias ---------------------------------------------------------------
+
+COUNTRIES = [
+    {"id": "DE", "name": "Germany"},
+    {"id": "FR", "name": "France"},
+    {"id": "GB", "name": "United Kingdom"},
+]
+
+
+@require_GET
+@bearer_required("api")
+def countries(request):
+    return JsonResponse(COUNTRIES, safe=False)
+
+
+# --- Hypatos ----------------------------------------------------------------
+
+PROJECTS = [{"id": f"project-{n}", "name": f"Project {n}"} for n in range(1, 6)]
+
+
+@require_GET
+@bearer_required("projects.read")
+def projects(request):
+    try:
+        limit = int(request.GET.get("limit", "20"))
+        offset = int(request.GET.get("offset", "0"))
+    except ValueError:
+        limit = offset = -1
+    if not 1 <= limit <= 100 or offset < 0:
+        return JsonResponse({"error": "invalid_request", "error_description": "Bad limit or offset."}, status=400)
+    return JsonResponse(
+        {"data": PROJECTS[offset : offset + limit], "limit": limit, "offset": offset, "totalCount": len(PROJECTS)}
+    )
+
+
+# --- /_test/ control endpoints (this test server only) ------------------------
+
+
+@require_GET
+def test_stats(request):
+    return JsonResponse(stats.snapshot())
+
+
+@csrf_exempt
+@require_POST
+def test_reset(request):
+    stats.reset()
+    return JsonResponse(stats.snapshot())
+
+
+@csrf_exempt
+@require_POST
+def test_revoke_refresh_tokens(request):
+    """Every live refresh token dies: a later refresh gets invalid_grant.
+
+    Marked revoked in bulk (not ``revoke()``), so access tokens stay valid and a
+    test can tell "refresh failed" from "token rejected".
+    """
+    count = get_refresh_token_model().objects.filter(revoked__isnull=True).update(revoked=timezone.now())
+    return JsonResponse({"revoked": count})
+
+
+@csrf_exempt
+@require_POST
+def test_expire_access_tokens(request):
+    """Every access token expires now: the next API call needs a refresh."""
+    past = timezone.now() - timedelta(seconds=1)
+    count = get_access_token_model().objects.filter(expires__gt=past).update(expires=past)
+    return JsonResponse({"expired": count})
