@@ -147,7 +147,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change:
-            events.record(obj, "changed", request.user, detail=", ".join(form.changed_field_labels))
+            if form.changed_field_labels:
+                events.record(obj, "changed", request.user, detail=", ".join(form.changed_field_labels))
         else:
             events.record(obj, "created", request.user)
 

@@ -24,6 +24,7 @@ def _live_states(request, now):
 
 def issue(request, connection, verifier):
     now = time.time()
+    # The connection id in the value only helps reading logs; the record below is what counts.
     state = f"{connection.pk}.{secrets.token_urlsafe(32)}"
     states = _live_states(request, now)
     states[state] = {"connection": connection.pk, "user": request.user.pk, "verifier": verifier, "issued_at": now}
@@ -47,7 +48,6 @@ def consume(request, state):
         raise StateError("The authorization took too long and expired: start again with Generate.")
     if record["user"] != request.user.pk:
         raise StateError("This authorization was started by another user: start again with Generate.")
-    claimed_connection = state.split(".", 1)[0]
-    if claimed_connection != str(record["connection"]):
-        raise StateError("This authorization answer belongs to another connection: start again with Generate.")
+    # The connection comes from the stored record, never from the request: an answer can only
+    # ever complete the authorization it was issued for.
     return record["connection"], record["verifier"]
