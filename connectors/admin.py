@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 
 from . import admin_actions, display, events
 from .callback import callback_url
@@ -16,8 +18,68 @@ from .providers import PROVIDERS
 from .providers.base import AUTHORIZATION_CODE
 
 
+# Error reports (mail_admins on a server error) must not carry what was typed into the form.
+sensitive_post = method_decorator(sensitive_post_parameters())
+
+
 def info_of(model_admin):
     return model_admin.opts.app_label, model_admin.opts.model_name
+
+
+# -- the lists: filters, columns and the bulk test --------------------------------------------
+
+class LastTestFilter(admin.SimpleListFilter):
+    title = "last test"
+    parameter_name = "last_test"
+
+    def lookups(self, request, model_admin):
+        return (("passed", "Passed"), ("failed", "Failed"), ("never", "Never tested"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "never":
+            return queryset.filter(last_test_at__isnull=True)
+        if value in ("passed", "failed"):
+            return queryset.filter(last_test_at__isnull=False, last_test_passed=value == "passed")
+        return queryset
+
+
+def last_test_cell(connection, now=None):
+    """The outcome and how long ago, as a badge; the stored sentence is the tooltip."""
+    if connection.last_test_at is None:
+        return format_html('<span class="pc-badge pc-badge--muted">never tested</span>')
+    outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
+    ago = timesince(connection.last_test_at, now or timezone.now(), depth=1)
+    return format_html(
+        '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{} ago</span>',
+        tone, connection.last_test_message, outcome, ago,
+    )
+
+
+@admin.action(description="Test selected connections", permissions=["change"])
+def test_selected_connections(model_admin, request, queryset):
+    """Test each selected connection as Test Connection would and report one line per failure."""
+    allowed, refused = [], []
+    for connection in queryset:
+        opts = connection.specific._meta
+        # The overview lists every provider: testing writes to the connection, so it needs the
+        # change permission of that provider's model, as the change form's button does.
+        if request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+            allowed.append(connection)
+        else:
+            refused.append(connection.name)
+    results = runner.test_connections(allowed, user=request.user)
+    failed = [(connection, result) for connection, result in results if not result.passed]
+    passed = len(results) - len(failed)
+    if results:
+        summary = f"Tested {len(results)} connection{'s' if len(results) != 1 else ''}: {passed} passed, {len(failed)} failed."
+        model_admin.message_user(request, summary, messages.ERROR if failed else messages.SUCCESS)
+    for connection, result in failed:
+        model_admin.message_user(request, f"{connection.name}: {result.sentence}", messages.ERROR)
+    if refused:
+        model_admin.message_user(
+            request, "Not tested (you may not change them): " + ", ".join(refused) + ".", messages.WARNING
+        )
 
 class ProviderConnectionAdmin(admin.ModelAdmin):
     """Base for every provider's admin; connection_admin_class() fills in the provider."""
@@ -26,11 +88,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     change_form_template = "admin/connectors/change_form.html"
     list_display = ("name", "status_badge", "token_expiry", "last_test")
     search_fields = ("name",)
-    list_filter = ("status",)
+    list_filter = ("status", LastTestFilter)
+    actions = (test_selected_connections,)
 
     class Media:
         css = {"all": ("connectors/connections.css",)}
-        js = ("connectors/tabs.js", "connectors/test_connection.js")
+        js = ("connectors/tabs.js", "connectors/test_connection.js", "connectors/derive_urls.js")
 
     def get_fieldsets(self, request, obj=None):
         provider = self.provider
@@ -99,9 +162,31 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         return [
             path("test-connection/", wrap(self.test_connection_view), name="%s_%s_test_new" % info),
             path("<path:object_id>/test-connection/", wrap(self.test_connection_view), name="%s_%s_test" % info),
+            path("derive-urls/", wrap(self.derive_urls_view), name="%s_%s_derive_urls" % info),
             *super().get_urls(),
         ]
 
+    def derive_urls_view(self, request):
+        """The derived URLs for the values typed so far, so the form's URLs follow them as the
+        operator types (static/connectors/derive_urls.js). Read-only: a GET without secrets."""
+        if not self.has_view_or_change_permission(request) and not self.has_add_permission(request):
+            raise PermissionDenied
+        values, errors = {}, {}
+        for name in self.provider.connection_fields:
+            value = request.GET.get(name, "").strip()
+            check = FIELD_CHECKS.get(name)
+            if value and check:
+                try:
+                    value = check(value) or value
+                except ValidationError as error:
+                    errors[name] = error.messages[0]
+                    continue
+            values[name] = value
+        # A half-typed invalid value derives nothing: the URLs keep what they had.
+        urls = {} if errors else self.provider.derive_urls(values)
+        return JsonResponse({"urls": urls, "errors": errors})
+
+    @sensitive_post
     def test_connection_view(self, request, object_id=None):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -118,6 +203,10 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         page = "change" if obj else "add"
         args = [obj.pk] if obj else []
         return HttpResponseRedirect(reverse(f"admin:%s_%s_{page}" % info_of(self), args=args))
+
+    @sensitive_post
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_generate" in request.POST:
@@ -142,7 +231,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Last test", ordering="last_test_at")
     def last_test(self, obj):
-        return display.last_test(obj)
+        return last_test_cell(obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -176,8 +265,12 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
     """All connections in one list; each row opens its provider's form."""
 
     list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")
-    list_filter = ("provider", "status")
+    list_filter = ("provider", "status", LastTestFilter)
     search_fields = ("name",)
+    actions = (test_selected_connections,)
+
+    class Media:
+        css = {"all": ("connectors/connections.css",)}
 
     def has_add_permission(self, request):
         return False  # a connection is added in its provider's section

@@ -2,9 +2,11 @@
 exchange, the password and client-credentials grants, and refresh. Views and admin call these;
 they never build token requests themselves.
 
-Each function returns the token dict of the provider's answer or raises OAuthFailure.
+Each function returns the token dict of the provider's answer or raises OAuthFailure. They are
+marked sensitive so that a server-error report never shows their local variables (secrets).
 """
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
 from requests.auth import HTTPBasicAuth
 
@@ -22,6 +24,7 @@ def check_destination(connection, url):
         raise failures.blocked(url) from None
 
 
+@sensitive_variables()
 def _fetch(grant, session, token_url, **kwargs):
     try:
         token = session.fetch_token(token_url, **kwargs)
@@ -54,6 +57,7 @@ def authorization_url(connection, redirect_uri, state, verifier):
     return url
 
 
+@sensitive_variables()
 def exchange_code(connection, code, verifier, redirect_uri):
     check_destination(connection, connection.token_url)
     session = partner_session(
@@ -67,6 +71,7 @@ def exchange_code(connection, code, verifier, redirect_uri):
     )
 
 
+@sensitive_variables()
 def password_grant(connection):
     check_destination(connection, connection.token_url)
     session = partner_session(
@@ -81,6 +86,7 @@ def password_grant(connection):
     )
 
 
+@sensitive_variables()
 def client_credentials(connection):
     check_destination(connection, connection.token_url)
     session = partner_session(
@@ -94,6 +100,7 @@ def client_credentials(connection):
     )
 
 
+@sensitive_variables()
 def refresh(connection):
     check_destination(connection, connection.token_url)
     session = partner_session(client=WebApplicationClient(connection.client_id))
@@ -113,6 +120,7 @@ def refresh(connection):
     return dict(token)
 
 
+@sensitive_variables()
 def probe(connection, access_token):
     """GET the provider's cheap read-only resource with the token; returns the HTTP status."""
     url = connection.provider_info.probe_url(connection)

@@ -101,5 +101,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"connectors": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "connectors": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+        # At DEBUG these log whole token requests and responses, secrets included: never below
+        # WARNING, whatever the root logger is set to.
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+    },
 }

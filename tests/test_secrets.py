@@ -104,3 +104,8 @@ def test_events_name_changed_fields_but_hold_no_secret(admin_client):
     changed = [detail for action, detail in events if action == "changed"][0]
     assert "Client Secret" in changed and "Name" in changed
     assert "rotated-secret-value" not in changed
+
+
+def test_error_reports_would_not_show_typed_secrets(admin_client):
+    response = admin_client.post(add_url("inveniasconnection"), INVENIAS)
+    assert response.wsgi_request.sensitive_post_parameters == "__ALL__"
