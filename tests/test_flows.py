@@ -169,3 +169,24 @@ def test_denied_consent_keeps_the_previous_token(admin_client, auth_server):
     assert any("denied" in m and "previous token is kept" in m for m in messages_of(response))
     connection.refresh_from_db()
     assert connection.access_token == token and connection.status == Status.AUTHORIZED
+
+
+def test_failed_regenerate_keeps_the_working_token(admin_client, auth_server):
+    connection = make_invenias(auth_server)
+    url = change_url("inveniasconnection", connection.pk)
+    admin_client.post(url, {**invenias_form(auth_server), "_generate": "1"})
+    connection.refresh_from_db()
+    token = connection.access_token
+    assert token
+    response = admin_client.post(url, {**invenias_form(auth_server), "password": "wrong", "_generate": "1"})
+    assert any("username or password" in m and "previous token is kept" in m for m in messages_of(response))
+    connection.refresh_from_db()
+    assert connection.access_token == token and connection.status == Status.AUTHORIZED
+
+
+def test_change_page_shows_the_event_log(admin_client, auth_server):
+    connection = make_hypatos(auth_server)
+    run_test(admin_client, "hypatosconnection", connection.pk)
+    page = admin_client.get(change_url("hypatosconnection", connection.pk)).content.decode()
+    assert "Events" in page and "tested" in page and "root" in page
+    assert auth_server.hypatos_client_secret not in page
