@@ -23,6 +23,10 @@ DEFAULTS = {
     "DEFAULT_EXPIRES_IN": 300,
     # How long an authorization started with Generate may take before its state expires.
     "STATE_MAX_AGE_SECONDS": 600,
+    # Connections tested at once by the bulk test (admin action, test_connections command): each
+    # test mostly waits on the partner, so a few threads cut the wall time; the bound keeps one
+    # run from opening hundreds of sockets and database connections.
+    "TEST_WORKERS": 8,
 }
 
 

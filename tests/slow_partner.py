@@ -1,0 +1,76 @@
+"""A partner that answers every request correctly, but only after a fixed delay: Hypatos-shaped
+routes (`/v2/auth/token`, `/v2/projects`) on loopback, in a thread.
+
+The authorization server of tests/servers.py answers as fast as it can; concurrency of the bulk
+test only shows against a partner whose latency dominates, as real partners' does.
+"""
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = "127.0.0.1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        time.sleep(self.server.delay)
+        with self.server.lock:
+            self.server.count += 1
+        path = self.path.split("?", 1)[0]
+        if path == "/v2/auth/token":
+            body = {"access_token": "slow-partner-token", "token_type": "Bearer", "expires_in": 3600}
+            status = 200
+        elif path == "/v2/projects":
+            body, status = {"data": [], "total": 0}, 200
+        else:
+            body, status = {"error": "not_found"}, 404
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = _serve
+
+    def log_message(self, format, *args):  # keep test output clean
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many clients at once must not be refused by a short backlog
+
+
+class SlowPartner:
+    """Start on a free port; `endpoint` is the Hypatos endpoint URL, `count` the requests served."""
+
+    def __init__(self, delay):
+        self._httpd = _Server((HOST, 0), _Handler)
+        self._httpd.delay = delay
+        self._httpd.count = 0
+        self._httpd.lock = threading.Lock()
+        self.delay = delay
+        self.endpoint = f"http://{HOST}:{self._httpd.server_port}/v2"
+        self.token_url = f"{self.endpoint}/auth/token"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="slow-partner", daemon=True)
+        self._thread.start()
+
+    @property
+    def count(self):
+        with self._httpd.lock:
+            return self._httpd.count
+
+    def stop(self):
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
