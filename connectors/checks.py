@@ -1,9 +1,10 @@
 """Start-up checks: refuse to run with an encryption key that is missing, malformed, or cannot
 read what is stored. django-encrypted-model-fields alone would hand back the ciphertext as if it
 were the secret and send it to the partner."""
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, register
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from .encryption import KeyConfigurationError, can_decrypt, crypter
 
@@ -15,21 +16,15 @@ ENCRYPTED_COLUMNS = {
 
 def undecryptable_rows(multi_fernet):
     """Yield (model label, pk, field) for every stored encrypted value the keys cannot read."""
-    from django.apps import apps
-
+    quote = connection.ops.quote_name
     for model_name, fields in ENCRYPTED_COLUMNS.items():
         model = apps.get_model("connectors", model_name)
-        # values_list on the raw column: the field's from_db_value would hide the failure.
-        columns = [model._meta.get_field(name).column for name in fields]
-        table = model._meta.db_table
-        pk_column = model._meta.pk.column
-        from django.db import connection
-
+        # Raw SQL, not the ORM: the field's from_db_value would hide the failure by returning
+        # the ciphertext.
+        columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
         with connection.cursor() as cursor:
-            quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
             cursor.execute(
-                f"SELECT {connection.ops.quote_name(pk_column)}, {quoted} FROM "
-                f"{connection.ops.quote_name(table)}"
+                f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)}"
             )
             for pk, *values in cursor.fetchall():
                 for name, value in zip(fields, values):
