@@ -25,9 +25,10 @@ def check_destination(connection, url):
 
 
 @sensitive_variables()
-def _fetch(grant, session, token_url, **kwargs):
+def _token_request(grant, send):
+    """Run one token request (`send()`), turning OAuth error answers into OAuthFailure."""
     try:
-        token = session.fetch_token(token_url, **kwargs)
+        token = send()
     except Warning as changed:
         # oauthlib warns when the granted scope differs from the requested one; the token is
         # valid and the granted scope is recorded with it.
@@ -65,10 +66,10 @@ def exchange_code(connection, code, verifier, redirect_uri):
         scope=connection.scope or None,
     )
     # A public client identifies itself in the body; a secret, when one is configured, goes along.
-    return _fetch(
-        "authorization_code", session, connection.token_url, code=code, code_verifier=verifier,
+    return _token_request("authorization_code", lambda: session.fetch_token(
+        connection.token_url, code=code, code_verifier=verifier,
         include_client_id=True, client_secret=connection.client_secret or None,
-    )
+    ))
 
 
 @sensitive_variables()
@@ -79,11 +80,11 @@ def password_grant(connection):
     )
     # Invenias documents client credentials in the body, and its subdomain as an extra field.
     extra = {"subdomain": connection.subdomain} if getattr(connection, "subdomain", "") else {}
-    return _fetch(
-        "password", session, connection.token_url, username=connection.username,
+    return _token_request("password", lambda: session.fetch_token(
+        connection.token_url, username=connection.username,
         password=connection.password, include_client_id=True,
         client_secret=connection.client_secret, scope=connection.scope or None, **extra,
-    )
+    ))
 
 
 @sensitive_variables()
@@ -92,12 +93,12 @@ def client_credentials(connection):
     session = partner_session(
         client=BackendApplicationClient(connection.client_id), scope=connection.scope or None
     )
-    return _fetch(
-        "client_credentials", session, connection.token_url,
+    return _token_request("client_credentials", lambda: session.fetch_token(
+        connection.token_url,
         auth=HTTPBasicAuth(connection.client_id, connection.client_secret),
         # requests-oauthlib does not send the session's scope for this grant by itself.
         scope=connection.scope or None,
-    )
+    ))
 
 
 @sensitive_variables()
@@ -107,17 +108,8 @@ def refresh(connection):
     extra = {"client_id": connection.client_id}
     if connection.client_secret:
         extra["client_secret"] = connection.client_secret
-    try:
-        token = session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra)
-    except Warning as changed:
-        token = changed.token
-    except failures.OAuthFailure:
-        raise
-    except Exception as error:
-        if failures.is_oauth_error(error):
-            raise failures.from_oauth_error(error, "refresh_token") from None
-        raise
-    return dict(token)
+    return _token_request("refresh_token", lambda: session.refresh_token(
+        connection.token_url, refresh_token=connection.refresh_token, **extra))
 
 
 @sensitive_variables()
