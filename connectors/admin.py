@@ -3,16 +3,18 @@ connections."""
 from django.apps import apps
 from django.contrib import admin
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.timesince import timesince
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import admin_actions, display, events
+from . import admin_actions, display, events, runner
 from .callback import callback_url
-from .forms import SECRET_FIELDS, connection_form_class
+from .forms import FIELD_CHECKS, SECRET_FIELDS, connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
 from .providers.base import AUTHORIZATION_CODE
@@ -47,7 +49,7 @@ class LastTestFilter(admin.SimpleListFilter):
 def last_test_cell(connection, now=None):
     """The outcome and how long ago, as a badge; the stored sentence is the tooltip."""
     if connection.last_test_at is None:
-        return format_html('<span class="pc-badge pc-badge--muted">never tested</span>')
+        return format_html('<span class="pc-badge pc-badge--muted">{}</span>', "never tested")
     outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
     ago = timesince(connection.last_test_at, now or timezone.now(), depth=1)
     return format_html(
