@@ -32,3 +32,5 @@ run: $(RUNTIME) .env
 test: $(TESTDEPS)
 	bash tests/prerequisites.sh
 	$(BIN)/python -m pytest -c tests/pytest.ini
+# The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
+	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -c tests/pytest.ini -m database
