@@ -34,3 +34,7 @@ test: $(TESTDEPS)
 	$(BIN)/python -m pytest -c tests/pytest.ini
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
 	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -c tests/pytest.ini -m database
+
+# A sandbox: the local authorization server, demo connections of all three providers, the app.
+demo: $(TESTDEPS) .env
+	$(BIN)/python -m tests.demo

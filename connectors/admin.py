@@ -51,9 +51,11 @@ def last_test_cell(connection, now=None):
     if connection.last_test_at is None:
         return format_html('<span class="pc-badge pc-badge--muted">{}</span>', "never tested")
     outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
-    ago = timesince(connection.last_test_at, now or timezone.now(), depth=1)
+    now = now or timezone.now()
+    recent = (now - connection.last_test_at).total_seconds() < 60
+    ago = "just now" if recent else f"{timesince(connection.last_test_at, now, depth=1)} ago"
     return format_html(
-        '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{} ago</span>',
+        '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
         tone, connection.last_test_message, outcome, ago,
     )
 
