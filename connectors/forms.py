@@ -77,6 +77,9 @@ class ConnectionForm(forms.ModelForm):
                     ("Set. Leave blank to keep the stored value. " if is_set else "Not set. ")
                     + self.provider.help_texts.get(name, "")
                 )
+                if not is_set:
+                    # Nothing stored, nothing to clear: keep the field but do not offer it.
+                    self.fields[f"clear_{name}"].widget = forms.HiddenInput()
 
     # -- validation -----------------------------------------------------------------------
 
