@@ -31,9 +31,9 @@ run: $(RUNTIME) .env
 
 test: $(TESTDEPS)
 	bash tests/prerequisites.sh
-	$(BIN)/python -m pytest -c tests/pytest.ini
+	$(BIN)/python -m pytest -c tests/pytest.ini tests
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
-	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -c tests/pytest.ini -m database
+	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -c tests/pytest.ini -m database tests
 
 # A sandbox: the local authorization server, demo connections of all three providers, the app.
 demo: $(TESTDEPS) .env
