@@ -1,9 +1,10 @@
 """The bulk test: many connections tested at once by a bounded pool of threads.
 
 Used by the admin's "Test selected connections" action and the `test_connections` command, so
-both behave the same. Each test spends its time waiting on a partner (bounded by HTTP_TIMEOUT),
-so threads cut the wall time to roughly that of the slowest tests, while the bound
-(TEST_WORKERS) keeps one run from opening a socket and a database connection per connection.
+both behave the same (the `refresh_tokens` command uses the same pool). Each test spends its time
+waiting on a partner (bounded by HTTP_TIMEOUT), so threads cut the wall time to roughly that of
+the slowest tests, while the bound (TEST_WORKERS) keeps one run from opening a socket and a
+database connection per connection.
 """
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,16 +12,38 @@ from django.db import connections as db_connections
 
 from . import diagnostics
 from .app_settings import app_settings
+from .models import Connection
+from .providers import PROVIDERS
 
 
-def _test_one(connection, user):
-    # Each worker thread gets its own database connection from Django; close it when the test
-    # is done so a long-running process (gunicorn, cron) does not collect idle connections
-    # — one per thread the pool ever ran.
-    try:
-        return diagnostics.run_test(connection.specific, record=True, user=user)
-    finally:
-        db_connections.close_all()
+def with_provider_fields(queryset=None):
+    """Connections with their provider model joined in, so `.specific` costs no query per row."""
+    queryset = Connection.objects.all() if queryset is None else queryset
+    return queryset.select_related(*(provider.model_name.lower() for provider in PROVIDERS.values()))
+
+
+def run_concurrently(function, items, *, workers=None):
+    """[function(item) for item in items], on up to `workers` threads (default TEST_WORKERS), in
+    the order given. With one worker everything runs in the caller's thread and on its database
+    connection (which must stay open), so TEST_WORKERS=1 also works inside an open transaction."""
+    items = list(items)
+    if not items:
+        return []
+    workers = max(1, min(workers or app_settings.TEST_WORKERS, len(items)))
+    if workers == 1:
+        return [function(item) for item in items]
+
+    def in_worker(item):
+        # Each worker thread gets its own database connection from Django; close it when the
+        # item is done so a long-running process (gunicorn, cron) does not collect idle
+        # connections, one per thread the pool ever ran.
+        try:
+            return function(item)
+        finally:
+            db_connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connections") as pool:
+        return list(pool.map(in_worker, items))
 
 
 def test_connections(connections, *, user=None, workers=None):
@@ -31,17 +54,14 @@ def test_connections(connections, *, user=None, workers=None):
     PARTNER_CONNECTIONS["TEST_WORKERS"].
     """
     connections = list(connections)
-    if not connections:
-        return []
-    workers = max(1, min(workers or app_settings.TEST_WORKERS, len(connections)))
     # Resolve the provider model here, in the caller's thread: `.specific` may query, and doing
     # it up front keeps the workers' queries to the test itself.
     specific = [connection.specific for connection in connections]
-    if workers == 1:
-        # One worker: run in the caller's thread and on its database connection (which must stay
-        # open), so TEST_WORKERS=1 also works inside a caller's open transaction.
-        results = [diagnostics.run_test(connection, record=True, user=user) for connection in specific]
-        return list(zip(connections, results))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connection-test") as pool:
-        results = list(pool.map(lambda connection: _test_one(connection, user), specific))
+    results = run_concurrently(
+        lambda connection: diagnostics.run_test(connection, record=True, user=user), specific, workers=workers
+    )
     return list(zip(connections, results))
+
+
+# Not a test, despite the name: pytest would collect it from any test module that imports it.
+test_connections.__test__ = False

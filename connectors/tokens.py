@@ -42,10 +42,12 @@ def store_token(connection, token, now=None):
     connection.status_reason = ""
 
 
-def needs_renewal(connection, now=None):
+def needs_renewal(connection, now=None, margin=None):
+    """True when there is no token or it expires within `margin` seconds (default
+    REFRESH_MARGIN_SECONDS; the refresh_tokens command passes its own, wider window)."""
     if not connection.access_token or connection.token_expires_at is None:
         return True
-    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS)
+    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS if margin is None else margin)
     return connection.token_expires_at - margin <= (now or timezone.now())
 
 
@@ -88,19 +90,20 @@ def _record_failure(connection, failure):
     events.record(connection, "refresh failed", succeeded=False, detail=failure.message)
 
 
-def get_access_token(connection):
-    """A valid access token for the connection, renewed when it expires within the margin.
+def get_access_token(connection, *, margin=None):
+    """A valid access token for the connection, renewed when it expires within the margin
+    (seconds; default REFRESH_MARGIN_SECONDS).
 
     The renewal happens under `select_for_update` and re-reads the row inside the lock: callers
     that waited find the token another process just stored and make no request of their own.
     """
-    if not needs_renewal(connection):
+    if not needs_renewal(connection, margin=margin):
         return connection.access_token
     model = type(connection.specific)
     failure = None
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=connection.pk)
-        if needs_renewal(locked):
+        if needs_renewal(locked, margin=margin):
             try:
                 token, action = _renew(locked)
             except failures.OAuthFailure as error:

@@ -24,9 +24,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.database]
 PROCESSES = 8
 
 
-def authorize_inverbis(server):
+def authorize_inverbis(server, **fields):
     """An Inverbis connection with tokens from the real authorization-code flow (PKCE)."""
-    connection = make_inverbis(server)
+    connection = make_inverbis(server, **fields)
     verifier = oauth.new_pkce_verifier()
     url = oauth.authorization_url(connection, callback_url(), "state-for-test", verifier)
     redirect = server.authorize(url)

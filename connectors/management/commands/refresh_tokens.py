@@ -1,0 +1,107 @@
+"""Renew, ahead of time, every token that expires soon, so that callers find a valid token
+and a dead grant is noticed (and the admins told) before anyone needs the connection.
+
+Meant for cron, e.g. every 5 minutes with the default 10-minute window (README, Operations):
+the window is wider than the interval, so no token expires between two runs unrenewed.
+"""
+from datetime import timedelta
+
+from django.core.mail import mail_admins
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+from django.utils import timezone
+
+from ... import failures, tokens
+from ...app_settings import app_settings
+from ...models import Connection, Status
+from ...providers.base import AUTHORIZATION_CODE
+from ...runner import run_concurrently, with_provider_fields
+
+DEFAULT_WINDOW_MINUTES = 10
+REFRESHED, FAILED, REAUTHORIZE = "refreshed", "failed", "needs reauthorization"
+NO_REFRESH_TOKEN = "The token expires and there is no refresh token to renew it."
+
+
+class Command(BaseCommand):
+    help = (
+        "Refresh (or re-request) every token expiring within --within minutes (default "
+        f"{DEFAULT_WINDOW_MINUTES}). Reports refreshed, failed and needs reauthorization; emails "
+        "the site's ADMINS when a connection newly needs reauthorization; exits with status 1 "
+        "when any renewal failed or a connection newly needs reauthorization."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--within", type=float, default=DEFAULT_WINDOW_MINUTES, metavar="MINUTES",
+                            help=f"Renew tokens expiring within this many minutes (default {DEFAULT_WINDOW_MINUTES}).")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="Connections renewed at once (default: PARTNER_CONNECTIONS['TEST_WORKERS']).")
+
+    def handle(self, *args, within, workers, **options):
+        if within <= 0 or (workers is not None and workers < 1):
+            raise CommandError("--within must be positive and --workers at least 1.", returncode=2)
+        window = timedelta(minutes=within)
+        # Connections already waiting for the operator's Regenerate are not retried: they were
+        # reported when they got there, and retrying a dead grant only earns another refusal.
+        due = list(with_provider_fields(Connection.objects.filter(
+            status=Status.AUTHORIZED, token_expires_at__lte=timezone.now() + window,
+        )).order_by("token_expires_at", "pk"))
+        waiting = Connection.objects.filter(status=Status.NEEDS_REAUTHORIZATION).count()
+
+        outcomes = run_concurrently(lambda c: _renew(c.specific, window), due, workers=workers)
+
+        counts = {REFRESHED: 0, FAILED: 0, REAUTHORIZE: 0}
+        newly = []
+        for connection, (outcome, message) in zip(due, outcomes):
+            counts[outcome] += 1
+            if outcome == REAUTHORIZE:
+                newly.append(connection)
+            style = self.style.SUCCESS if outcome == REFRESHED else self.style.ERROR
+            self.stdout.write(f"{style(outcome.upper())} #{connection.pk} {connection}: {message}")
+        self.stdout.write(
+            f"{len(due)} token(s) expiring within {within:g} min: {counts[REFRESHED]} refreshed, "
+            f"{counts[FAILED]} failed, {counts[REAUTHORIZE]} newly need reauthorization"
+            f" ({waiting} already waiting for reauthorization)."
+        )
+        if newly:
+            _notify_admins(newly)
+        if counts[FAILED] or newly:
+            raise CommandError(
+                f"{counts[FAILED]} renewal(s) failed, {len(newly)} connection(s) need reauthorization.",
+                returncode=1,
+            )
+
+
+def _renew(connection, window):
+    """(outcome, sentence) for one connection; never raises for a partner's failure."""
+    try:
+        tokens.get_access_token(connection, margin=window.total_seconds())
+    except failures.OAuthFailure as failure:
+        connection.refresh_from_db(fields=["status", "status_reason"])
+        if connection.status == Status.NEEDS_REAUTHORIZATION:  # invalid_grant: tokens.py marked it
+            return REAUTHORIZE, failure.message
+        if failure.kind in ("needs_reauthorization", "not_authorized") and connection.provider_info.grant == AUTHORIZATION_CODE:
+            # No refresh token to renew with: only the operator can get a new token. Mark it so
+            # the admins are told once, not on every run.
+            Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
+                status=Status.NEEDS_REAUTHORIZATION, status_reason=NO_REFRESH_TOKEN
+            )
+            return REAUTHORIZE, failure.message
+        return FAILED, failure.message
+    connection.refresh_from_db(fields=["token_expires_at"])
+    return REFRESHED, f"valid until {timezone.localtime(connection.token_expires_at):%Y-%m-%d %H:%M %Z}."
+
+
+def _notify_admins(connections):
+    base = app_settings.PUBLIC_BASE_URL
+    for connection in connections:
+        connection.refresh_from_db(fields=["status_reason"])
+    lines = [
+        f"- {connection} ({connection.status_reason or 'the provider refused the stored authorization'})\n"
+        f"  {base}{reverse(f'admin:connectors_{connection.specific._meta.model_name}_change', args=[connection.pk])}"
+        for connection in connections
+    ]
+    mail_admins(
+        f"{len(connections)} partner connection(s) need reauthorization",
+        "These connections can no longer renew their tokens by themselves. Open each one and click "
+        "Regenerate to log in at the provider again:\n\n" + "\n".join(lines) + "\n",
+    )

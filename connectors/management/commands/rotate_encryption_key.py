@@ -1,0 +1,97 @@
+"""Re-encrypt every stored secret with the newest key of FIELD_ENCRYPTION_KEY (README, Key
+rotation). Works on the stored ciphertext: values already under the newest key are left alone,
+so the command is idempotent, and each row is rotated in its own short transaction under a row
+lock, so it is safe to interrupt, to rerun, and to run while the site serves (a token renewed
+meanwhile is not overwritten with an older value)."""
+from cryptography.fernet import Fernet, InvalidToken
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection as db, transaction
+
+from ...checks import ENCRYPTED_COLUMNS
+from ...encryption import KeyConfigurationError, crypter, parse_keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt every secret (client secrets, passwords, tokens) with the first (newest) key "
+        "of FIELD_ENCRYPTION_KEY. Idempotent; safe to interrupt and run again. Exits with status 1 "
+        "when some value cannot be decrypted with any configured key."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Count what would be re-encrypted; write nothing.")
+
+    def handle(self, *args, dry_run, **options):
+        try:
+            keys = parse_keys(getattr(settings, "FIELD_ENCRYPTION_KEY", None))
+        except KeyConfigurationError as error:
+            raise CommandError(str(error), returncode=2) from None
+        newest, any_key = Fernet(keys[0]), crypter(keys)
+        counts = {"rotated": 0, "current": 0, "unreadable": 0}
+        unreadable = []
+        for model_name, fields in ENCRYPTED_COLUMNS.items():
+            model = apps.get_model("connectors", model_name)
+            for pk in model.objects.order_by("pk").values_list("pk", flat=True):
+                for field, outcome in _rotate_row(model, pk, fields, newest, any_key, dry_run).items():
+                    counts[outcome] += 1
+                    if outcome == "unreadable":
+                        unreadable.append(f"{model._meta.verbose_name} id {pk} ({field})")
+        verb = "would be re-encrypted" if dry_run else "re-encrypted"
+        self.stdout.write(
+            f"{counts['rotated']} value(s) {verb} with the newest key, {counts['current']} already "
+            f"under it, {counts['unreadable']} unreadable with the configured keys "
+            f"({len(keys)} key(s) configured)."
+        )
+        if unreadable:
+            raise CommandError(
+                "Cannot decrypt: " + "; ".join(unreadable[:20]) + (" and more" if len(unreadable) > 20 else "")
+                + ". Add the key they were encrypted with to FIELD_ENCRYPTION_KEY (after the newest) "
+                "and run again.", returncode=1,
+            )
+        if counts["rotated"] and not dry_run and len(keys) > 1:
+            self.stdout.write(
+                "Every readable value is now under the newest key: run this command once more after "
+                "every process runs with the new key, then remove the old key(s)."
+            )
+
+
+def _rotate_row(model, pk, fields, newest, any_key, dry_run):
+    """{field: "rotated" | "current" | "unreadable"} for one row's non-empty encrypted columns.
+
+    The raw column is read and written (the model field would hand back plaintext, or the
+    ciphertext itself when no key fits), so no secret is ever decrypted into a string here
+    except inside Fernet's rotate()."""
+    table, pk_column = db.ops.quote_name(model._meta.db_table), db.ops.quote_name(model._meta.pk.column)
+    columns = [model._meta.get_field(name).column for name in fields]
+    # FOR UPDATE where the database has it (PostgreSQL); SQLite's BEGIN IMMEDIATE (settings)
+    # already holds the write lock for the whole transaction.
+    lock = " FOR UPDATE" if db.features.has_select_for_update else ""
+    outcomes, changes = {}, {}
+    with transaction.atomic():
+        with db.cursor() as cursor:
+            quoted = ", ".join(db.ops.quote_name(column) for column in columns)
+            cursor.execute(f"SELECT {quoted} FROM {table} WHERE {pk_column} = %s{lock}", [pk])
+            row = cursor.fetchone()
+            if row is None:  # deleted since the id list was read
+                return {}
+            for name, column, value in zip(fields, columns, row):
+                if not value:
+                    continue
+                stored = value.encode()
+                try:
+                    newest.decrypt(stored)
+                    outcomes[name] = "current"
+                    continue
+                except InvalidToken:
+                    pass
+                try:
+                    changes[column] = any_key.rotate(stored).decode()
+                    outcomes[name] = "rotated"
+                except InvalidToken:
+                    outcomes[name] = "unreadable"
+            if changes and not dry_run:
+                assignments = ", ".join(f"{db.ops.quote_name(column)} = %s" for column in changes)
+                cursor.execute(f"UPDATE {table} SET {assignments} WHERE {pk_column} = %s", [*changes.values(), pk])
+    return outcomes
