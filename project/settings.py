@@ -90,7 +90,31 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# SERVE_STATIC=true in production (README, Production): after `manage.py collectstatic`, the
+# app serves STATIC_ROOT itself through WhiteNoise (gunicorn needs no web server for it), under
+# content-hashed names, compressed and cacheable for a year. Off by default: `make run` serves
+# the source folders with runserver, and templates would otherwise need the collected manifest.
+if env.bool("SERVE_STATIC", default=False):
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+
+# Production over HTTPS (README, Production). HTTPS=true: cookies only over https, http
+# redirected to https, and HSTS telling browsers to use https only.
+HTTPS = env.bool("HTTPS", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+# BEHIND_PROXY=true only behind a reverse proxy that terminates TLS and always sets (overwrites)
+# X-Forwarded-Proto: Django then trusts that header to know the request came over https.
+# Anywhere else a client could forge the header.
+if env.bool("BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Partner Connections' own settings; defaults and validation live in connectors/app_settings.py.
 PARTNER_CONNECTIONS = {
