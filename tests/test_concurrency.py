@@ -89,3 +89,22 @@ def test_database_is_the_one_configured():
 
     expected = "postgresql" if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres") else "sqlite"
     assert db_connection.vendor == expected
+
+
+def test_access_token_for_an_id(auth_server):
+    # The by-id hot path: one query, no request while valid; renews like get_access_token().
+    from django.test.utils import CaptureQueriesContext
+
+    from connectors.tokens import access_token_for
+
+    connection = make_hypatos(auth_server)
+    token = connection.get_access_token()
+    auth_server.reset_stats()
+    with CaptureQueriesContext(db_connection) as queries:
+        assert access_token_for(connection.pk) == token
+    assert len(queries) == 1 and auth_server.stats()["total"] == 0
+    expire(connection)
+    renewed = access_token_for(connection.pk)
+    assert renewed != token and auth_server.stats()["total"] == 1
+    connection.refresh_from_db()
+    assert connection.access_token == renewed
