@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,6 +28,7 @@ import requests
 
 from tests.authserver.browserless import AuthorizeError, authorize
 from tests.authserver.seed import CREDENTIALS, TENANT
+from tests.loopback_http import LoopbackServer, QuietHandler
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -220,31 +220,19 @@ FAULTS = {
 }
 
 
-class _FaultHandler(BaseHTTPRequestHandler):
+class _FaultHandler(QuietHandler):
     def _serve(self):
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""  # read it, or the client may see a reset
+        body = self.read_body()
         self.server.fault.record(self.command, parts.path, parts.query, dict(self.headers), body)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         handler = FAULTS.get(parts.path, lambda q: _json(404, {"error": "not_found"}))
-        status, headers, payload = handler(query)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.answer(*handler(query))
 
     do_GET = do_POST = _serve
 
-    def log_message(self, format, *args):  # keep test output clean
-        pass
 
-
-class _FaultHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _FaultHTTPServer(LoopbackServer):
     def handle_error(self, request, client_address):
         # A client that gives up (timeout, size cap) closes the socket mid-write.
         if not isinstance(sys.exc_info()[1], ConnectionError):

@@ -7,16 +7,15 @@ test only shows against a partner whose latency dominates, as real partners' doe
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback_http import LoopbackServer, QuietHandler
 
 HOST = "127.0.0.1"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     def _serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self.read_body()
         time.sleep(self.server.delay)
         with self.server.lock:
             self.server.count += 1
@@ -28,29 +27,16 @@ class _Handler(BaseHTTPRequestHandler):
             body, status = {"data": [], "total": 0}, 200
         else:
             body, status = {"error": "not_found"}, 404
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.answer(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
     do_GET = do_POST = _serve
-
-    def log_message(self, format, *args):  # keep test output clean
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # many clients at once must not be refused by a short backlog
 
 
 class SlowPartner:
     """Start on a free port; `endpoint` is the Hypatos endpoint URL, `count` the requests served."""
 
     def __init__(self, delay):
-        self._httpd = _Server((HOST, 0), _Handler)
+        self._httpd = LoopbackServer((HOST, 0), _Handler)
         self._httpd.delay = delay
         self._httpd.count = 0
         self._httpd.lock = threading.Lock()
