@@ -116,21 +116,26 @@ def test_authorization_code_with_pkce_then_userinfo(auth_server):
     assert userinfo.json()["sub"]
 
 
+def exchange_code(auth_server, code, verifier):
+    """A plain code exchange as a public client sends it."""
+    return requests.post(
+        auth_server.inverbis_token_url,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": auth_server.inverbis_client_id,
+            "code_verifier": verifier,
+        },
+        timeout=10,
+    )
+
+
 def test_a_code_is_single_use(auth_server):
     oauth, callback = authorization_code(auth_server)
     oauth.fetch_token(auth_server.inverbis_token_url, authorization_response=callback, include_client_id=True)
 
-    again = requests.post(
-        auth_server.inverbis_token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": query(callback)["code"],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": auth_server.inverbis_client_id,
-            "code_verifier": oauth._code_verifier,
-        },
-        timeout=10,
-    )
+    again = exchange_code(auth_server, query(callback)["code"], oauth._code_verifier)
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
 
@@ -138,17 +143,7 @@ def test_a_code_is_single_use(auth_server):
 def test_a_wrong_pkce_verifier_is_refused(auth_server):
     _, callback = authorization_code(auth_server)
 
-    response = requests.post(
-        auth_server.inverbis_token_url,
-        data={
-            "grant_type": "authorization_code",
-            "code": query(callback)["code"],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": auth_server.inverbis_client_id,
-            "code_verifier": secrets.token_urlsafe(48),
-        },
-        timeout=10,
-    )
+    response = exchange_code(auth_server, query(callback)["code"], secrets.token_urlsafe(48))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
