@@ -12,7 +12,7 @@ from django.utils.timesince import timesince
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import admin_actions, display, events, runner
+from . import buttons, display, events, runner
 from .callback import callback_url
 from .forms import FIELD_CHECKS, SECRET_FIELDS, connection_form_class
 from .models import Connection
@@ -200,7 +200,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
         if not allowed:
             raise PermissionDenied
-        result = admin_actions.test_form_or_saved(self, request, obj)
+        result = buttons.test_form_or_saved(self, request, obj)
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse(result.as_dict())
         self.message_user(request, result.sentence, messages.SUCCESS if result.passed else messages.ERROR)
@@ -214,12 +214,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_generate" in request.POST:
-            return admin_actions.generate(self, request, obj, self._change_page(obj))
+            return buttons.generate(self, request, obj, self._change_page(obj))
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
         if "_generate" in request.POST:
-            return admin_actions.generate(self, request, obj, self._change_page(obj))
+            return buttons.generate(self, request, obj, self._change_page(obj))
         return super().response_change(request, obj)
 
     def _change_page(self, obj):

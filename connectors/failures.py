@@ -4,13 +4,15 @@ Every outbound failure becomes an OAuthFailure carrying a `kind`, the HTTP statu
 and the sentence. Sentences are built from field labels, host names and OAuth error codes only:
 never from request bodies, headers or anything else that could carry a secret.
 """
+import re
 import socket
 import ssl
-from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from . import validators
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
 GRANT_NAMES = {
@@ -32,8 +34,8 @@ class OAuthFailure(Exception):
 
 
 def host_of(url):
-    parts = urlsplit(url)
-    return parts.hostname or url
+    """The host to name in a sentence (the URL itself when it has no readable host)."""
+    return validators.host_of(url) or url
 
 
 def _causes(error):
@@ -47,7 +49,7 @@ def _causes(error):
 def from_transport_error(error, url, timeout):
     """Classify a requests exception (no answer at all) into a failure sentence."""
     host = host_of(url)
-    if isinstance(error, requests.exceptions.Timeout):
+    if isinstance(error, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
         return OAuthFailure(
             "timeout", f"{host} did not answer within {timeout} seconds: try again later, and check "
             "the URL if it keeps happening."
@@ -73,7 +75,8 @@ def from_transport_error(error, url, timeout):
 
 def from_oauth_error(error, grant, status=None):
     """Classify an OAuth 2.0 error response (RFC 6749 §5.2) from the token endpoint."""
-    code = getattr(error, "error", "") or "error"
+    # The code comes from the partner: keep it short and plain before putting it in a sentence.
+    code = re.sub(r"[^a-z_]", "", str(getattr(error, "error", "") or "").lower())[:60] or "error"
     status = status or getattr(error, "status_code", None)
     if code == "invalid_client":
         message = "The provider refused the client ID or client secret (invalid_client): check both on the OAuth 2.0 tab."

@@ -1,17 +1,13 @@
 """The provider change forms: normalization, validation with field-named messages, derived URL
 defaults, and write-only secrets (a blank secret keeps the stored one; a checkbox clears it)."""
-from urllib.parse import urlsplit
-
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 from . import validators
 from .app_settings import app_settings
 from .models import Connection
-from .providers.hypatos import ENDPOINTS as HYPATOS_ENDPOINTS
 
 SECRET_FIELDS = ("client_secret", "password")
-URL_FIELDS = ("authorization_url", "token_url", "api_url", "endpoint_url")
 # Per-field checks beyond length and control characters; each may return a normalized value.
 FIELD_CHECKS = {
     "subdomain": validators.validate_dns_label,
@@ -38,13 +34,6 @@ class DatalistInput(forms.TextInput):
         return context
 
 
-def host_of(url):
-    try:
-        return (urlsplit(url or "").hostname or "").lower()
-    except ValueError:
-        return ""
-
-
 class ConnectionForm(forms.ModelForm):
     """Base of the per-provider forms; `provider` is set by connection_form_class()."""
 
@@ -61,13 +50,14 @@ class ConnectionForm(forms.ModelForm):
                 # Keep line breaks so they can be refused instead of silently trimmed away.
                 field.strip = False
                 field.validators.insert(0, validators.reject_control_characters)
-        for name in URL_FIELDS:
-            if name in self.fields:
-                self.fields[name].widget.attrs.setdefault("class", "vURLField")
-                if name in self.provider.derived_url_fields:
-                    self.fields[name].required = False
-        if "endpoint_url" in self.fields:
-            self.fields["endpoint_url"].widget = DatalistInput(HYPATOS_ENDPOINTS, {"class": "vURLField"})
+        for name in self.provider.url_fields:
+            if name not in self.fields:
+                continue  # a read-only view of the form
+            if name in self.provider.url_suggestions:
+                self.fields[name].widget = DatalistInput(self.provider.url_suggestions[name])
+            self.fields[name].widget.attrs.setdefault("class", "vURLField")
+            if name in self.provider.derived_url_fields:
+                self.fields[name].required = False
         if "scope" in self.fields and not stored.pk:
             self.initial.setdefault("scope", self.provider.default_scope)
         for name in SECRET_FIELDS:
@@ -119,7 +109,7 @@ class ConnectionForm(forms.ModelForm):
 
     def _check_urls(self, cleaned):
         extra = app_settings.EXTRA_ALLOWED_HOSTS
-        for name in URL_FIELDS:
+        for name in self.provider.url_fields:
             if name not in self.fields:
                 continue
             value = cleaned.get(name, "")
@@ -147,9 +137,9 @@ class ConnectionForm(forms.ModelForm):
         if not self.instance.pk:
             return False
         return any(
-            host_of(cleaned.get(name)) != host_of(getattr(self.instance, name, ""))
-            for name in URL_FIELDS
-            if name in self.fields and name in cleaned
+            validators.host_of(cleaned.get(name)) != validators.host_of(getattr(self.instance, name, ""))
+            for name in self.provider.url_fields
+            if name in cleaned
         )
 
     def _check_secrets_against_new_host(self, cleaned):

@@ -4,6 +4,7 @@ error turned into an OAuthFailure sentence."""
 import json
 
 import requests
+import urllib3
 from requests_oauthlib import OAuth2Session
 
 from . import failures
@@ -19,7 +20,8 @@ class PartnerSession(OAuth2Session):
         try:
             response = super().request(method, url, *args, **kwargs)
             read_bounded(response, url)
-        except requests.RequestException as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            # Reading the body ourselves (read_bounded) meets urllib3's errors unwrapped.
             raise failures.from_transport_error(error, url, app_settings.HTTP_TIMEOUT) from None
         return response
 

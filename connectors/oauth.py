@@ -78,8 +78,8 @@ def password_grant(connection):
     session = partner_session(
         client=LegacyApplicationClient(connection.client_id), scope=connection.scope or None
     )
-    # Invenias documents client credentials in the body, and its subdomain as an extra field.
-    extra = {"subdomain": connection.subdomain} if getattr(connection, "subdomain", "") else {}
+    # Invenias documents the client credentials in the body, not as HTTP Basic.
+    extra = connection.provider_info.extra_token_parameters(connection)
     return _token_request("password", lambda: session.fetch_token(
         connection.token_url, username=connection.username,
         password=connection.password, include_client_id=True,

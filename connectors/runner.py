@@ -6,6 +6,7 @@ waiting on a partner (bounded by HTTP_TIMEOUT), so threads cut the wall time to 
 the slowest tests, while the bound (TEST_WORKERS) keeps one run from opening a socket and a
 database connection per connection.
 """
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections as db_connections
@@ -14,6 +15,8 @@ from . import diagnostics
 from .app_settings import app_settings
 from .models import Connection
 from .providers import PROVIDERS
+
+logger = logging.getLogger("connectors.runner")
 
 
 def with_provider_fields(queryset=None):
@@ -46,6 +49,17 @@ def run_concurrently(function, items, *, workers=None):
         return list(pool.map(in_worker, items))
 
 
+def _test_one(connection, user):
+    """One connection's test; an unexpected error fails this connection, not the whole run."""
+    try:
+        return diagnostics.run_test(connection, record=True, user=user)
+    except Exception as error:  # noqa: BLE001 (the run goes on; the type is logged, not the text)
+        logger.error("testing connection %s raised %s", connection.pk, type(error).__name__)
+        return diagnostics.TestResult(
+            False, "test", None, 0, f"The test could not run ({type(error).__name__}): see the server log."
+        )
+
+
 def test_connections(connections, *, user=None, workers=None):
     """Test each connection (recording the outcome on it, as Test Connection does) and return
     [(connection, TestResult), ...] in the order given.
@@ -57,9 +71,7 @@ def test_connections(connections, *, user=None, workers=None):
     # Resolve the provider model here, in the caller's thread: `.specific` may query, and doing
     # it up front keeps the workers' queries to the test itself.
     specific = [connection.specific for connection in connections]
-    results = run_concurrently(
-        lambda connection: diagnostics.run_test(connection, record=True, user=user), specific, workers=workers
-    )
+    results = run_concurrently(lambda connection: _test_one(connection, user), specific, workers=workers)
     return list(zip(connections, results))
 
 

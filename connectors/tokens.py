@@ -11,30 +11,36 @@ import requests
 from django.db import transaction
 from django.utils import timezone
 
-from . import events, failures, oauth
+from . import events, failures, oauth, validators
 from .app_settings import app_settings
 from .models import Status
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
+# No partner issues access tokens for longer; a larger expires_in is a broken answer.
+MAX_LIFETIME_SECONDS = 366 * 24 * 3600
 TOKEN_FIELDS = [
     "access_token", "refresh_token", "token_type", "token_scope", "token_obtained_at",
     "token_expires_at", "status", "status_reason", "updated_at",
 ]
 
 
-def store_token(connection, token, now=None):
-    """Put a token answer on the connection (not saved). A missing refresh token keeps the old
-    one; a missing expires_in gets the short DEFAULT_EXPIRES_IN, never "forever"."""
+def store_token(connection, token, now=None, *, new_authorization=False):
+    """Put a token answer on the connection (not saved). On refresh, a missing refresh token
+    keeps the old one; a new authorization replaces it (or clears it: the old one belongs to the
+    authorization being replaced). A missing or absurd expires_in gets the short
+    DEFAULT_EXPIRES_IN, never "forever"."""
     now = now or timezone.now()
     connection.access_token = token["access_token"]
-    if token.get("refresh_token"):
-        connection.refresh_token = token["refresh_token"]
+    if token.get("refresh_token") or new_authorization:
+        connection.refresh_token = token.get("refresh_token") or ""
     connection.token_type = str(token.get("token_type", "Bearer"))[:40]
     scope = token.get("scope", "")
     connection.token_scope = (" ".join(scope) if isinstance(scope, (list, tuple)) else str(scope))[:1000]
     try:
         lifetime = int(token.get("expires_in"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        lifetime = app_settings.DEFAULT_EXPIRES_IN
+    if not 0 <= lifetime <= MAX_LIFETIME_SECONDS:
         lifetime = app_settings.DEFAULT_EXPIRES_IN
     connection.token_obtained_at = now
     connection.token_expires_at = now + timedelta(seconds=max(lifetime, 0))
@@ -80,14 +86,33 @@ def _renew(connection):
     return fetch_new_token(connection), "token requested"
 
 
+# Why a connection needs reauthorization after `invalid_grant`, by grant: the operator fixes
+# the cause, then clicks Regenerate.
+DEAD_GRANT_REASONS = {
+    AUTHORIZATION_CODE: "The provider no longer accepts the refresh token.",
+    PASSWORD: "The provider refused the stored username or password.",
+}
+
+
 def _record_failure(connection, failure):
-    if failure.kind == "invalid_grant":
+    grant = connection.provider_info.grant
+    if failure.kind == "invalid_grant" and grant in DEAD_GRANT_REASONS:
         # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
         connection.refresh_token = ""
         connection.status = Status.NEEDS_REAUTHORIZATION
-        connection.status_reason = "The provider no longer accepts the refresh token."
+        connection.status_reason = DEAD_GRANT_REASONS[grant]
         connection.save(update_fields=TOKEN_FIELDS)
-    events.record(connection, "refresh failed", succeeded=False, detail=failure.message)
+    action = "refresh failed" if grant == AUTHORIZATION_CODE else "token request failed"
+    events.record(connection, action, succeeded=False, detail=failure.message)
+
+
+def _hosts_differ(connection, stored):
+    if type(connection) is not type(stored):
+        return False  # a base Connection is only ever read from the database, never edited
+    return any(
+        validators.host_of(getattr(connection, name)) != validators.host_of(getattr(stored, name))
+        for name in connection.provider_info.url_fields
+    )
 
 
 def get_access_token(connection, *, margin=None):
@@ -103,6 +128,12 @@ def get_access_token(connection, *, margin=None):
     failure = None
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=connection.pk)
+        if _hosts_differ(connection, locked):
+            # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
+            # tokens belong to the saved hosts and are never sent anywhere else.
+            raise failures.OAuthFailure(
+                "not_authorized", "A URL now points at another host: save, then click Regenerate."
+            )
         if needs_renewal(locked, margin=margin):
             try:
                 token, action = _renew(locked)

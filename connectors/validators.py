@@ -67,6 +67,25 @@ def host_matches(host, pattern):
     return all(p == "*" or p == h for h, p in zip(host_labels, pattern_labels))
 
 
+def is_host_name(host):
+    """Plain DNS labels (ASCII letters, digits, inner hyphens) or an IP address."""
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return all(DNS_LABEL.match(label) for label in host.split("."))
+
+
+def host_of(url):
+    """The lower-case host of a URL, or "" when it has none or is malformed."""
+    try:
+        return (urlsplit(url or "").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def is_loopback(host):
     if host in LOOPBACK_NAMES:
         return True
@@ -96,7 +115,9 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
         port = parts.port
     except ValueError:
         raise ValidationError("Enter a well-formed URL such as https://host/path.", code="url") from None
-    if parts.scheme not in ("https", "http") or not host or " " in value:
+    if parts.scheme not in ("https", "http") or not is_host_name(host) or any(c in value for c in " \\%"):
+        # Backslashes and escapes read differently in browsers and HTTP clients; a host is plain
+        # DNS labels or an IP address.
         raise ValidationError("Enter a well-formed URL starting with https://.", code="url")
     if parts.username is not None or parts.password is not None:
         raise ValidationError("Do not put a user name or password in the URL.", code="userinfo")

@@ -5,9 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from . import events, failures, oauth, state, tokens
-from .callback import callback_url
-from .display import expiry_in_words
+from . import authorization, state
 from .models import Connection
 from .validators import reject_control_characters
 
@@ -47,20 +45,8 @@ def oauth_callback(request):
             sentence = "Authorization was denied at the provider's login page."
         else:
             sentence = f"The provider did not authorize ({error or 'no code returned'}{': ' + description if description else ''})."
-        kept = " The previous token is kept." if connection.has_token else ""
-        messages.error(request, sentence + kept)
-        events.record(connection, "authorize failed", request.user, succeeded=False, detail=sentence)
+        messages.error(request, authorization.refused(connection, request.user, sentence))
         return HttpResponseRedirect(page)
-
-    try:
-        token = oauth.exchange_code(connection, request.GET["code"], verifier, callback_url())
-    except failures.OAuthFailure as failure:
-        kept = " The previous token is kept." if connection.has_token else ""
-        messages.error(request, f"Authorization failed: {failure.message}{kept}")
-        events.record(connection, "authorize failed", request.user, succeeded=False, detail=failure.message)
-        return HttpResponseRedirect(page)
-    tokens.store_token(connection, token)
-    connection.save(update_fields=tokens.TOKEN_FIELDS)
-    events.record(connection, "authorized", request.user)
-    messages.success(request, f"Authorized: the token expires {expiry_in_words(connection)}.")
+    succeeded, sentence = authorization.exchange_code(connection, request.GET["code"], verifier, request.user)
+    messages.add_message(request, messages.SUCCESS if succeeded else messages.ERROR, sentence)
     return HttpResponseRedirect(page)

@@ -9,11 +9,12 @@ class QuietHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def answer(self, status, headers, payload):
+    def answer(self, status, headers, payload, length=None):
+        """Send the answer; `length` announces a longer body than `payload` (sent later)."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(len(payload) if length is None else length))
         self.end_headers()
         self.wfile.write(payload)
 

@@ -197,6 +197,19 @@ def _huge(query):
     return 200, {"Content-Type": "application/json"}, body
 
 
+class StalledBody(bytes):
+    """A body sent in two halves with a pause between: the headers arrive in time, the rest
+    does not (a read timeout while the client reads the body itself)."""
+
+    delay = 5.0
+
+
+def _stall_body(query):
+    body = StalledBody(json.dumps(TOKEN).encode())
+    body.delay = min(float(query.get("delay", "5")), 60)
+    return 200, {"Content-Type": "application/json"}, body
+
+
 # path -> handler(query dict) -> (status, headers, body bytes); GET and POST alike.
 FAULTS = {
     "/500": lambda q: _json(500, {"error": "server_error"}),
@@ -217,6 +230,7 @@ FAULTS = {
     "/unauthorized-client": lambda q: _oauth_error(400, "unauthorized_client", "Grant type not allowed."),
     "/bad-json": lambda q: (200, {"Content-Type": "application/json"}, b'{"access_token": "unterminated'),
     "/token-ok": lambda q: _json(200, TOKEN),
+    "/stall-body": _stall_body,  # ?delay=seconds (default 5) between the two halves of the body
 }
 
 
@@ -227,7 +241,15 @@ class _FaultHandler(QuietHandler):
         self.server.fault.record(self.command, parts.path, parts.query, dict(self.headers), body)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         handler = FAULTS.get(parts.path, lambda q: _json(404, {"error": "not_found"}))
-        self.answer(*handler(query))
+        status, headers, payload = handler(query)
+        if not isinstance(payload, StalledBody):
+            self.answer(status, headers, payload)
+            return
+        half = len(payload) // 2
+        self.answer(status, headers, payload[:half], length=len(payload))
+        self.wfile.flush()
+        time.sleep(payload.delay)
+        self.wfile.write(payload[half:])
 
     do_GET = do_POST = _serve
 

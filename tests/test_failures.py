@@ -168,3 +168,86 @@ def test_secrets_never_appear_in_results_or_events(admin_client, auth_server, fa
     assert auth_server.hypatos_client_secret not in text and STORED_TOKEN not in text
     # The fault server saw the secret in the Basic header, as HTTP Basic requires.
     assert HypatosConnection.objects.get(pk=connection.pk).client_secret == auth_server.hypatos_client_secret
+
+
+def test_a_body_that_stops_arriving_is_a_timeout(admin_client, auth_server, fault_server, settings):
+    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "HTTP_TIMEOUT": 1}
+    connection = hypatos_with_token_url(auth_server, fault_server.url("/stall-body"))
+    before = snapshot(connection)
+    result = run_saved_test(admin_client, connection)
+    assert not result["passed"] and "did not answer within 1 seconds" in result["message"]
+    assert snapshot(connection) == before
+
+
+@pytest.mark.parametrize("expires_in", [1e400, 10**13, -5, "soon", None])
+def test_absurd_or_missing_expires_in_gets_the_default(auth_server, expires_in):
+    from connectors import tokens
+
+    connection = make_hypatos(auth_server)
+    tokens.store_token(connection, {"access_token": "a", "expires_in": expires_in})
+    assert (connection.token_expires_at - connection.token_obtained_at).total_seconds() == 300
+
+
+def test_test_of_an_edited_form_never_sends_the_stored_token_to_a_new_host(admin_client, auth_server, settings):
+    from tests.connections import inverbis_form
+
+    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
+    connection = make_inverbis(auth_server)
+    connection.access_token, connection.token_expires_at = STORED_TOKEN, timezone.now() + timezone.timedelta(hours=1)
+    connection.status = Status.AUTHORIZED
+    connection.save()
+    moved = {key: value.replace("127.0.0.1", "localhost") if isinstance(value, str) else value
+             for key, value in inverbis_form(auth_server).items()}
+    response = admin_client.post(f"/admin/connectors/inverbisconnection/{connection.pk}/test-connection/",
+                                 moved, HTTP_ACCEPT="application/json")
+    result = response.json()
+    assert not result["passed"] and result["step"] == "token"
+    assert "another host" in result["message"]
+    assert Connection.objects.get(pk=connection.pk).access_token == STORED_TOKEN
+
+
+def test_failed_password_renewal_says_username_or_password(auth_server):
+    connection = make_invenias(auth_server, password="wrong password")
+    connection.access_token, connection.token_expires_at = STORED_TOKEN, timezone.now()
+    connection.save()
+    with pytest.raises(Exception, match="username or password"):
+        connection.get_access_token()
+    connection.refresh_from_db()
+    assert connection.status == Status.NEEDS_REAUTHORIZATION
+    assert "username or password" in connection.status_reason
+    assert connection.events.filter(action="token request failed").exists()
+
+
+def test_new_authorization_without_refresh_token_drops_the_old_one(auth_server):
+    from connectors import tokens
+
+    connection = make_inverbis(auth_server, refresh_token="from-the-previous-authorization")
+    tokens.store_token(connection, {"access_token": "new", "expires_in": 60}, new_authorization=True)
+    assert connection.refresh_token == ""
+    connection.refresh_token = "current"
+    tokens.store_token(connection, {"access_token": "refreshed", "expires_in": 60})
+    assert connection.refresh_token == "current"  # a refresh answer without one keeps it
+
+
+def test_test_connection_on_the_add_page_without_a_form(admin_client):
+    response = admin_client.post("/admin/connectors/hypatosconnection/test-connection/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response.json()["step"] == "settings"
+
+
+def test_bulk_run_survives_an_unexpected_error(auth_server, monkeypatch):
+    # A programming error is not a fault a server can produce: this one is injected.
+    from connectors import diagnostics, runner
+
+    good, bad = make_hypatos(auth_server), make_hypatos(auth_server, name="Broken")
+    real = diagnostics.run_test
+
+    def flaky(connection, **kwargs):
+        if connection.pk == bad.pk:
+            raise RuntimeError("boom")
+        return real(connection, **kwargs)
+
+    monkeypatch.setattr(diagnostics, "run_test", flaky)
+    results = dict((c.pk, r) for c, r in runner.test_connections([good, bad], workers=1))
+    assert results[good.pk].passed
+    assert not results[bad.pk].passed and "RuntimeError" in results[bad.pk].message

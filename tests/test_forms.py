@@ -104,6 +104,8 @@ BAD_INPUT = [
     ("inverbisconnection", "authorization_url", "http://identity.inverbisanalytics.com/auth"),
     ("inverbisconnection", "authorization_url", "https://identity.inverbisanaIytics.com/auth"),
     ("inverbisconnection", "authorization_url", "https://identity.іnverbisanalytics.com/auth"),  # Cyrillic і
+    ("inverbisconnection", "authorization_url", "https://identity.io\\.inverbisanalytics.com/auth"),
+    ("inverbisconnection", "authorization_url", "https://identity.evil%2Eexample.inverbisanalytics.com/auth"),
     ("inverbisconnection", "token_url", "https://user:pw@identity.inverbisanalytics.com/token"),
     ("inverbisconnection", "token_url", "https://identity.inverbisanalytics.com:8443/token"),
     ("inverbisconnection", "token_url", "https://identity.inverbisanalytics.com/token?x=1"),

@@ -19,8 +19,12 @@ class Provider:
     # Field names on each tab, in the order the provider's documentation lists them.
     connection_fields: tuple
     oauth_fields: tuple
+    # Every field holding a URL the connection sends credentials or tokens to.
+    url_fields: tuple = ()
     # URL fields the operator may leave blank to get the derived default.
     derived_url_fields: tuple = ()
+    # Documented values offered for a URL field in a drop-down: {field: (url, ...)}.
+    url_suggestions: dict = field(default_factory=dict)
     # Read-only lines on a tab: (tab, attribute, label, value), e.g. the fixed grant type.
     fixed_values: tuple = ()
     help_texts: dict = field(default_factory=dict)
@@ -38,6 +42,10 @@ class Provider:
 
     def derive_urls(self, values):
         """Return {url field: default URL} from the form's other values ({} when not derivable)."""
+        return {}
+
+    def extra_token_parameters(self, connection):
+        """Provider-specific fields added to the body of its token requests."""
         return {}
 
     def probe_url(self, connection):

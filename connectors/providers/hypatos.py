@@ -26,7 +26,9 @@ PROVIDER = Hypatos(
     allowed_hosts=("api.cloud.hypatos.ai", "api.hypatos.com", "api.dev.hypatos.ai"),
     connection_fields=("name", "endpoint_url"),
     oauth_fields=("client_id", "client_secret", "scope", "token_url"),
+    url_fields=("endpoint_url", "token_url"),
     derived_url_fields=("token_url",),
+    url_suggestions={"endpoint_url": ENDPOINTS},
     fixed_values=(("oauth", "grant_type", "Grant Type", "Client Credentials"),),
     probe_forbidden_hint="the Scope (or the service account) lacks projects.read: add "
     "projects.read to the Scope and make sure your service account has it.",

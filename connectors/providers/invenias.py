@@ -10,6 +10,10 @@ class Invenias(Provider):
         base = f"https://{subdomain}.invenias.com"
         return {"token_url": f"{base}/identity/connect/token", "api_url": f"{base}/api/v1/"}
 
+    def extra_token_parameters(self, connection):
+        # Invenias' own documentation sends the subdomain along with the password grant.
+        return {"subdomain": connection.subdomain} if connection.subdomain else {}
+
     def probe_url(self, connection):
         return connection.api_url.rstrip("/") + "/countries"
 
@@ -23,6 +27,7 @@ PROVIDER = Invenias(
     allowed_hosts=("*.invenias.com",),
     connection_fields=("name", "subdomain", "api_url"),
     oauth_fields=("client_id", "client_secret", "username", "password", "scope", "token_url"),
+    url_fields=("api_url", "token_url"),
     derived_url_fields=("token_url", "api_url"),
     fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
     shows_callback_url=True,

@@ -33,6 +33,7 @@ PROVIDER = Inverbis(
     allowed_hosts=("identity.inverbisanalytics.com", "identity.*.inverbisanalytics.com"),
     connection_fields=("name", "server", "tenant"),
     oauth_fields=("client_id", "client_secret", "authorization_url", "token_url", "scope"),
+    url_fields=("authorization_url", "token_url"),
     derived_url_fields=("authorization_url", "token_url"),
     fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
     shows_callback_url=True,
