@@ -6,15 +6,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.timesince import timesince
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import buttons, display, events, runner
 from .callback import callback_url
-from .forms import FIELD_CHECKS, SECRET_FIELDS, connection_form_class
+from .forms import FIELD_CHECKS, connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
 from .providers.base import AUTHORIZATION_CODE
@@ -46,25 +44,11 @@ class LastTestFilter(admin.SimpleListFilter):
         return queryset
 
 
-def last_test_cell(connection, now=None):
-    """The outcome and how long ago, as a badge; the stored sentence is the tooltip."""
-    if connection.last_test_at is None:
-        return format_html('<span class="pc-badge pc-badge--muted">{}</span>', "never tested")
-    outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
-    now = now or timezone.now()
-    recent = (now - connection.last_test_at).total_seconds() < 60
-    ago = "just now" if recent else f"{timesince(connection.last_test_at, now, depth=1)} ago"
-    return format_html(
-        '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
-        tone, connection.last_test_message, outcome, ago,
-    )
-
-
 @admin.action(description="Test selected connections", permissions=["change"])
 def test_selected_connections(model_admin, request, queryset):
     """Test each selected connection as Test Connection would and report one line per failure."""
     allowed, refused = [], []
-    for connection in queryset:
+    for connection in runner.with_provider_fields(queryset):
         opts = connection.specific._meta
         # The overview lists every provider: testing writes to the connection, so it needs the
         # change permission of that provider's model, as the change form's button does.
@@ -108,12 +92,13 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         editable = self.has_change_permission(request, obj) if obj else True
         for tab in tabs.values():
             for position, name in enumerate(tab):
-                if name in SECRET_FIELDS:
+                if name in self.form.secret_fields:
                     # A read-only view would print the stored value: show whether it is set.
                     tab[position] = (name, f"clear_{name}") if editable else f"{name}_state"
         if provider.shows_callback_url:
             tabs["oauth"].append("callback_url")
-        tabs["oauth"].append("token_state")
+        # The Generate button only for those who may use it.
+        tabs["oauth"].append("token_state" if editable else "token_summary")
         return (
             ("Connection", {"classes": ("pc-tab",), "fields": tabs["connection"]}),
             ("OAuth 2.0", {"classes": ("pc-tab",), "fields": tabs["oauth"]}),
@@ -121,15 +106,14 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fixed = [attribute for _tab, attribute, _label, _value in self.provider.fixed_values]
-        return (*fixed, "callback_url", "token_state", "client_secret_state", "password_state")
+        secrets = [f"{name}_state" for name in self.form.secret_fields]
+        return (*fixed, "callback_url", "token_state", "token_summary", *secrets)
 
-    @admin.display(description="Client Secret")
-    def client_secret_state(self, obj):
-        return "set" if obj and obj.client_secret else "not set"
+    @admin.display(description="Token")
+    def token_summary(self, obj):
+        return display.token_summary(obj) if obj and obj.pk else "No token yet."
 
-    @admin.display(description="Password")
-    def password_state(self, obj):
-        return "set" if obj and getattr(obj, "password", "") else "not set"
+
 
     @admin.display(description="Callback URL")
     def callback_url(self, obj):
@@ -144,7 +128,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Token")
     def token_state(self, obj):
-        summary = display.token_summary(obj) if obj and obj.pk else "No token yet."
+        summary = self.token_summary(obj)
         if not self.provider.has_generate_button:
             return f"{summary} Tokens are fetched when needed; nothing to generate."
         label = "Regenerate" if obj and obj.has_token else "Generate"
@@ -235,7 +219,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Last test", ordering="last_test_at")
     def last_test(self, obj):
-        return last_test_cell(obj)
+        return display.last_test_cell(obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -258,7 +242,14 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 def connection_admin_class(provider):
     model = apps.get_model("connectors", provider.model_name)
-    attributes = {"provider": provider, "form": connection_form_class(provider, model)}
+    form = connection_form_class(provider, model)
+    attributes = {"provider": provider, "form": form}
+    for name in form.secret_fields:
+        # What a read-only view shows instead of the secret: whether one is stored.
+        label = model._meta.get_field(name).verbose_name
+        attributes[f"{name}_state"] = admin.display(description=label)(
+            lambda self, obj, name=name: "set" if obj and getattr(obj, name) else "not set"
+        )
     for _tab, attribute, label, value in provider.fixed_values:
         attributes[attribute] = admin.display(description=label)(lambda self, obj, value=value: value)
     return type(f"{provider.model_name}Admin", (ProviderConnectionAdmin,), attributes)

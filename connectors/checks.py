@@ -1,24 +1,18 @@
 """Start-up checks: refuse to run with an encryption key that is missing, malformed, or cannot
 read what is stored. django-encrypted-model-fields alone would hand back the ciphertext as if it
 were the secret and send it to the partner."""
-from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, register
 from django.db import DatabaseError, connection
 
 from .encryption import KeyConfigurationError, can_decrypt, crypter
 
-ENCRYPTED_COLUMNS = {
-    "Connection": ("client_secret", "access_token", "refresh_token"),
-    "InveniasConnection": ("password",),
-}
-
-
 def undecryptable_rows(multi_fernet):
     """Yield (model label, pk, field) for every stored encrypted value the keys cannot read."""
     quote = connection.ops.quote_name
-    for model_name, fields in ENCRYPTED_COLUMNS.items():
-        model = apps.get_model("connectors", model_name)
+    from .models import encrypted_columns
+
+    for model, fields in encrypted_columns():
         # Raw SQL, not the ORM: the field's from_db_value would hide the failure by returning
         # the ciphertext.
         columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)

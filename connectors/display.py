@@ -3,7 +3,7 @@ import hashlib
 
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.timesince import timeuntil
+from django.utils.timesince import timesince, timeuntil
 
 from .models import Status
 
@@ -36,11 +36,18 @@ def status_badge(connection, now=None):
     return format_html('<span class="pc-badge pc-badge--{}">{}</span>', tone, text)
 
 
-def last_test(connection):
+def last_test_cell(connection, now=None):
+    """The outcome and how long ago, as a badge; the stored sentence is the tooltip."""
     if connection.last_test_at is None:
-        return "never tested"
-    outcome = "passed" if connection.last_test_passed else "failed"
-    return f"{outcome}, {timezone.localtime(connection.last_test_at):%Y-%m-%d %H:%M}"
+        return format_html('<span class="pc-badge pc-badge--muted">{}</span>', "never tested")
+    outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
+    now = now or timezone.now()
+    recent = (now - connection.last_test_at).total_seconds() < 60
+    ago = "just now" if recent else f"{timesince(connection.last_test_at, now, depth=1)} ago"
+    return format_html(
+        '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
+        tone, connection.last_test_message, outcome, ago,
+    )
 
 
 def fingerprint(token):

@@ -1,13 +1,12 @@
 """The provider change forms: normalization, validation with field-named messages, derived URL
 defaults, and write-only secrets (a blank secret keeps the stored one; a checkbox clears it)."""
 from django import forms
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 
 from . import validators
 from .app_settings import app_settings
-from .models import Connection
+from .models import Connection, secret_fields
 
-SECRET_FIELDS = ("client_secret", "password")
 # Per-field checks beyond length and control characters; each may return a normalized value.
 FIELD_CHECKS = {
     "subdomain": validators.validate_dns_label,
@@ -38,6 +37,7 @@ class ConnectionForm(forms.ModelForm):
     """Base of the per-provider forms; `provider` is set by connection_form_class()."""
 
     provider = None
+    secret_fields = ()  # the model's editable encrypted fields, set by connection_form_class()
     hosts_changed = False
 
     def __init__(self, *args, **kwargs):
@@ -60,7 +60,7 @@ class ConnectionForm(forms.ModelForm):
                 self.fields[name].required = False
         if "scope" in self.fields and not stored.pk:
             self.initial.setdefault("scope", self.provider.default_scope)
-        for name in SECRET_FIELDS:
+        for name in self.secret_fields:
             if name in self.fields:
                 is_set = bool(stored.pk and getattr(stored, name))
                 self.fields[name].help_text = (
@@ -76,7 +76,7 @@ class ConnectionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         for name, value in list(cleaned.items()):
-            if isinstance(value, str) and name not in SECRET_FIELDS:
+            if isinstance(value, str) and name not in self.secret_fields:
                 cleaned[name] = value.strip(" ")
         for name, check in FIELD_CHECKS.items():
             value = cleaned.get(name)
@@ -146,7 +146,7 @@ class ConnectionForm(forms.ModelForm):
         # A stored secret is never sent to a host the operator just typed: ask for it again.
         if self.errors or not self.hosts_changed:
             return
-        for name in SECRET_FIELDS:
+        for name in self.secret_fields:
             if name in self.fields and getattr(self.instance, name) and not cleaned.get(name) and not cleaned.get(f"clear_{name}"):
                 self.add_error(
                     name,
@@ -159,7 +159,7 @@ class ConnectionForm(forms.ModelForm):
     def save(self, commit=True):
         instance = super().save(commit=False)
         stored = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
-        for name in SECRET_FIELDS:
+        for name in self.secret_fields:
             if name not in self.fields:
                 continue
             entered = self.cleaned_data.get(name)
@@ -185,7 +185,7 @@ class ConnectionForm(forms.ModelForm):
                 if self.cleaned_data.get(name):
                     labels.append(self.fields[name].label)
                 continue
-            if name in SECRET_FIELDS and not self.cleaned_data.get(name):
+            if name in self.secret_fields and not self.cleaned_data.get(name):
                 continue
             labels.append(str(self.fields[name].label))
         return labels
@@ -194,11 +194,8 @@ class ConnectionForm(forms.ModelForm):
 def secret_form_fields(model):
     """Write-only inputs for the model's secrets, each with a checkbox that clears it."""
     fields = {}
-    for name in SECRET_FIELDS:
-        try:
-            label = model._meta.get_field(name).verbose_name
-        except FieldDoesNotExist:  # this provider has no such secret
-            continue
+    for name in secret_fields(model):
+        label = model._meta.get_field(name).verbose_name
         fields[name] = forms.CharField(
             label=label,
             required=False,
@@ -216,6 +213,7 @@ def connection_form_class(provider, model):
         (ConnectionForm,),
         {
             "provider": provider,
+            "secret_fields": secret_fields(model),
             **secret_form_fields(model),
             "Meta": type("Meta", (), {"model": model, "exclude": ()}),
         },

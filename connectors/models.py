@@ -4,7 +4,7 @@ all connections in one query)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from encrypted_model_fields.fields import EncryptedCharField, EncryptedTextField
+from encrypted_model_fields.fields import EncryptedCharField, EncryptedMixin, EncryptedTextField
 
 from .providers import PROVIDERS, get_provider
 from .providers.hypatos import ENDPOINTS as HYPATOS_ENDPOINTS
@@ -101,8 +101,6 @@ class Connection(models.Model):
         self.status = Status.NOT_AUTHORIZED
         self.status_reason = reason
 
-    def token_is_expired(self, now=None):
-        return self.token_expires_at is not None and self.token_expires_at <= (now or timezone.now())
 
 
 class InverbisConnection(Connection):
@@ -156,3 +154,19 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+def secret_fields(model):
+    """The secrets an operator enters on a connection model: its editable encrypted fields."""
+    return tuple(f.name for f in model._meta.fields if isinstance(f, EncryptedMixin) and f.editable)
+
+
+def encrypted_columns():
+    """(model, field names) for every table of this app that holds encrypted values; the key
+    check and key rotation cover a new provider's secrets without being told."""
+    from django.apps import apps
+
+    for model in apps.get_app_config("connectors").get_models():
+        names = [f.name for f in model._meta.local_fields if isinstance(f, EncryptedMixin)]
+        if names:
+            yield model, names

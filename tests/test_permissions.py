@@ -46,3 +46,11 @@ def test_permission_for_one_provider_does_not_open_another(staff_factory, connec
     client = Client()
     client.force_login(staff_factory("hypatos-only", "view_hypatosconnection", "change_hypatosconnection"))
     assert client.get(change_url("inveniasconnection", connection.pk)).status_code == 403
+
+
+def test_view_only_staff_get_no_generate_button(staff_factory, connection):
+    client = Client()
+    client.force_login(staff_factory("viewer", "view_inveniasconnection"))
+    page = client.get(change_url("inveniasconnection", connection.pk)).content.decode()
+    assert "_generate" not in page and "Test Connection" not in page
+    assert "No token" in page

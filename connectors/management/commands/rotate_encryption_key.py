@@ -4,13 +4,12 @@ so the command is idempotent, and each row is rotated in its own short transacti
 lock, so it is safe to interrupt, to rerun, and to run while the site serves (a token renewed
 meanwhile is not overwritten with an older value)."""
 from cryptography.fernet import Fernet, InvalidToken
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection as db, transaction
 
-from ...checks import ENCRYPTED_COLUMNS
 from ...encryption import KeyConfigurationError, crypter, parse_keys
+from ...models import encrypted_columns
 
 
 class Command(BaseCommand):
@@ -31,8 +30,7 @@ class Command(BaseCommand):
         newest, any_key = Fernet(keys[0]), crypter(keys)
         counts = {"rotated": 0, "current": 0, "unreadable": 0}
         unreadable = []
-        for model_name, fields in ENCRYPTED_COLUMNS.items():
-            model = apps.get_model("connectors", model_name)
+        for model, fields in encrypted_columns():
             for pk in model.objects.order_by("pk").values_list("pk", flat=True):
                 for field, outcome in _rotate_row(model, pk, fields, newest, any_key, dry_run).items():
                     counts[outcome] += 1
