@@ -111,7 +111,9 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Token")
     def token_summary(self, obj):
-        return display.token_summary(obj) if obj and obj.pk else "No token yet."
+        if not (obj and obj.pk):
+            return "No token yet."
+        return format_html("{} {}", display.status_badge(obj), display.token_summary(obj))
 
 
 

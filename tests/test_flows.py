@@ -64,7 +64,7 @@ def test_authorization_code_with_pkce_end_to_end(admin_client, auth_server):
     assert connection.last_test_passed is True and connection.last_test_at is not None
 
     page = admin_client.get(change_url("inverbisconnection", connection.pk)).content.decode()
-    assert "Regenerate" in page
+    assert "Regenerate" in page and "authorized (expires in" in page
     assert connection.access_token not in page and connection.refresh_token not in page
 
 
