@@ -51,10 +51,14 @@ def store_token(connection, token, now=None, *, new_authorization=False):
 def needs_renewal(connection, now=None, margin=None):
     """True when there is no token or it expires within `margin` seconds (default
     REFRESH_MARGIN_SECONDS; the refresh_tokens command passes its own, wider window)."""
-    if not connection.access_token or connection.token_expires_at is None:
-        return True
+    return not is_fresh(connection.access_token, connection.token_expires_at, now, margin)
+
+
+def is_fresh(access_token, expires_at, now=None, margin=None):
+    if not access_token or expires_at is None:
+        return False
     margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS if margin is None else margin)
-    return connection.token_expires_at - margin <= (now or timezone.now())
+    return expires_at - margin > (now or timezone.now())
 
 
 def fetch_new_token(connection):
@@ -155,13 +159,15 @@ def get_access_token(connection, *, margin=None):
 def access_token_for(pk):
     """The valid access token of connection `pk`, for code that holds only the id.
 
-    Loads only what the check needs (one SELECT of three columns, one decryption): the other
-    secrets are decrypted only when a renewal actually needs them.
+    The hot path is one SELECT of two columns and one decryption, without building a model
+    instance; the connection is loaded (and its other secrets decrypted) only for a renewal.
     """
     from .models import Connection
 
-    connection = Connection.objects.only("provider", "access_token", "token_expires_at").get(pk=pk)
-    return get_access_token(connection)
+    access_token, expires_at = Connection.objects.values_list("access_token", "token_expires_at").get(pk=pk)
+    if is_fresh(access_token, expires_at):
+        return access_token
+    return get_access_token(Connection.objects.get(pk=pk))
 
 
 class BearerAuth(requests.auth.AuthBase):
