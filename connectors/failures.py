@@ -51,7 +51,7 @@ def from_transport_error(error, url, timeout):
     host = host_of(url)
     if isinstance(error, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
         return OAuthFailure(
-            "timeout", f"{host} did not answer within {timeout} seconds: try again later, and check "
+            "timeout", f"{host} did not answer within {timeout} second{'' if timeout == 1 else 's'}: try again later, and check "
             "the URL if it keeps happening."
         )
     if isinstance(error, requests.exceptions.SSLError) or any(isinstance(c, ssl.SSLError) for c in _causes(error)):

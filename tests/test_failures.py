@@ -88,12 +88,14 @@ def test_rate_limit_is_not_retried(admin_client, auth_server, fault_server):
     assert len(fault_server.requests_to("/429")) == 1
 
 
-def test_timeout(admin_client, auth_server, fault_server, settings):
+# No answer at all, and headers in time but a body that stops arriving.
+@pytest.mark.parametrize("path", ["/slow", "/stall-body"])
+def test_timeout(admin_client, auth_server, fault_server, settings, path):
     settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "HTTP_TIMEOUT": 1}
-    connection = hypatos_with_token_url(auth_server, fault_server.url("/slow"))
+    connection = hypatos_with_token_url(auth_server, fault_server.url(path))
     before = snapshot(connection)
     result = run_saved_test(admin_client, connection)
-    assert not result["passed"] and "did not answer within 1 seconds" in result["message"]
+    assert not result["passed"] and "did not answer within 1 second:" in result["message"]
     assert snapshot(connection) == before
 
 
@@ -168,15 +170,6 @@ def test_secrets_never_appear_in_results_or_events(admin_client, auth_server, fa
     assert auth_server.hypatos_client_secret not in text and STORED_TOKEN not in text
     # The fault server saw the secret in the Basic header, as HTTP Basic requires.
     assert HypatosConnection.objects.get(pk=connection.pk).client_secret == auth_server.hypatos_client_secret
-
-
-def test_a_body_that_stops_arriving_is_a_timeout(admin_client, auth_server, fault_server, settings):
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "HTTP_TIMEOUT": 1}
-    connection = hypatos_with_token_url(auth_server, fault_server.url("/stall-body"))
-    before = snapshot(connection)
-    result = run_saved_test(admin_client, connection)
-    assert not result["passed"] and "did not answer within 1 seconds" in result["message"]
-    assert snapshot(connection) == before
 
 
 @pytest.mark.parametrize("expires_in", [1e400, 10**13, -5, "soon", None])
