@@ -69,6 +69,7 @@ def test_selected_connections(model_admin, request, queryset):
             request, "Not tested (you may not change them): " + ", ".join(refused) + ".", messages.WARNING
         )
 
+
 class ProviderConnectionAdmin(admin.ModelAdmin):
     """Base for every provider's admin; connection_admin_class() fills in the provider."""
 
@@ -115,8 +116,6 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
             return "No token yet."
         return format_html("{} {}", display.status_badge(obj), display.token_summary(obj))
 
-
-
     @admin.display(description="Callback URL")
     def callback_url(self, obj):
         url = callback_url()
@@ -132,7 +131,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def token_state(self, obj):
         summary = self.token_summary(obj)
         if not self.provider.has_generate_button:
-            return f"{summary} Tokens are fetched when needed; nothing to generate."
+            return format_html("{} Tokens are fetched when needed; nothing to generate.", summary)
         label = "Regenerate" if obj and obj.has_token else "Generate"
         hint = (
             "Saves the form, then sends you to the provider's login page and back."
@@ -147,7 +146,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     # -- Generate and Test Connection -------------------------------------------------------
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        info = info_of(self)
         wrap = self.admin_site.admin_view
         return [
             path("test-connection/", wrap(self.test_connection_view), name="%s_%s_test_new" % info),

@@ -22,6 +22,8 @@ logger = logging.getLogger("connectors.runner")
 def with_provider_fields(queryset=None):
     """Connections with their provider model joined in, so `.specific` costs no query per row."""
     queryset = Connection.objects.all() if queryset is None else queryset
+    if queryset.model is not Connection:
+        return queryset  # a provider model's rows already hold their own fields
     return queryset.select_related(*(provider.model_name.lower() for provider in PROVIDERS.values()))
 
 

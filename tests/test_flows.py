@@ -190,3 +190,14 @@ def test_change_page_shows_the_event_log(admin_client, auth_server):
     page = admin_client.get(change_url("hypatosconnection", connection.pk)).content.decode()
     assert "Events" in page and "tested" in page and "root" in page
     assert auth_server.hypatos_client_secret not in page
+
+
+def test_provider_list_bulk_test_and_badge_on_the_change_page(admin_client, auth_server):
+    connection = make_hypatos(auth_server)
+    connection.get_access_token()
+    page = admin_client.get(change_url("hypatosconnection", connection.pk)).content.decode()
+    assert '<span class="pc-badge pc-badge--ok">authorized (expires in' in page
+    response = admin_client.post("/admin/connectors/hypatosconnection/",
+                                 {"action": "test_selected_connections", "_selected_action": [connection.pk]})
+    assert response.status_code == 302
+    assert "Tested 1 connection: 1 passed, 0 failed." in messages_of(response)
