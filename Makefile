@@ -14,7 +14,7 @@ $(RUNTIME): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(TESTDEPS): requirements.txt tests/requirements.txt | $(BIN)/python
+$(TESTDEPS): requirements.txt tests/requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	@touch $@
 
@@ -31,9 +31,11 @@ run: $(RUNTIME) .env
 
 test: $(TESTDEPS)
 	bash tests/prerequisites.sh
-	$(BIN)/python -m pytest -c tests/pytest.ini tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
-	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -c tests/pytest.ini -m database tests
+	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -m database
 
 # A sandbox: the local authorization server, demo connections of all three providers, the app.
 demo: $(TESTDEPS) .env

@@ -1,8 +1,8 @@
 """The admin UI: one section per provider with the tabbed change form, and an overview of all
 connections."""
+
 from django.apps import apps
-from django.contrib import admin
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
@@ -17,7 +17,6 @@ from .models import Connection
 from .providers import PROVIDERS
 from .providers.base import AUTHORIZATION_CODE
 
-
 # Error reports (mail_admins on a server error) must not carry what was typed into the form.
 sensitive_post = method_decorator(sensitive_post_parameters())
 
@@ -27,6 +26,7 @@ def info_of(model_admin):
 
 
 # -- the lists: filters, columns and the bulk test --------------------------------------------
+
 
 class LastTestFilter(admin.SimpleListFilter):
     title = "last test"
@@ -140,7 +140,10 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         )
         return format_html(
             '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-generate">{}</button>'
-            '<div class="help">{}</div>', summary, label, hint,
+            '<div class="help">{}</div>',
+            summary,
+            label,
+            hint,
         )
 
     # -- Generate and Test Connection -------------------------------------------------------
@@ -234,9 +237,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         obj = kwargs.get("obj")
         context["provider"] = self.provider
         name = "test" if obj else "test_new"
-        context["test_connection_url"] = reverse(
-            f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else []
-        )
+        context["test_connection_url"] = reverse(f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else [])
         context["events"] = obj.events.select_related("user")[:20] if obj else []
         return super().render_change_form(request, context, *args, **kwargs)
 
@@ -284,12 +285,8 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
         if connection is None:
             return super().change_view(request, object_id, form_url, extra_context)
         model = connection.specific
-        return HttpResponseRedirect(
-            reverse(f"admin:connectors_{model._meta.model_name}_change", args=[connection.pk])
-        )
+        return HttpResponseRedirect(reverse(f"admin:connectors_{model._meta.model_name}_change", args=[connection.pk]))
 
 
 for _provider in PROVIDERS.values():
-    admin.site.register(
-        apps.get_model("connectors", _provider.model_name), connection_admin_class(_provider)
-    )
+    admin.site.register(apps.get_model("connectors", _provider.model_name), connection_admin_class(_provider))

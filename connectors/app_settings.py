@@ -4,6 +4,7 @@ Read as `from connectors.app_settings import app_settings; app_settings.HTTP_TIM
 are rejected (a typo must not silently fall back to a default), and the values are re-read when
 tests change the setting.
 """
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -44,9 +45,7 @@ class AppSettings:
             )
         values = {**DEFAULTS, **configured}
         values["PUBLIC_BASE_URL"] = str(values["PUBLIC_BASE_URL"]).rstrip("/")
-        values["EXTRA_ALLOWED_HOSTS"] = [
-            host.strip().lower() for host in values["EXTRA_ALLOWED_HOSTS"] if host.strip()
-        ]
+        values["EXTRA_ALLOWED_HOSTS"] = [host.strip().lower() for host in values["EXTRA_ALLOWED_HOSTS"] if host.strip()]
         return values
 
     def __getattr__(self, name):

@@ -3,6 +3,7 @@
 The one place that owns this flow (as allauth's oauth2 views do); the admin button and the
 callback view only call it and show its sentences. A failure never touches the stored token.
 """
+
 from . import events, failures, oauth, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words

@@ -1,5 +1,6 @@
 """What the Generate and Test Connection buttons do, kept out of the ModelAdmin so the admin
 stays a thin layer of Django's own machinery."""
+
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 
@@ -19,7 +20,9 @@ def generate(model_admin, request, connection, page_url):
         succeeded, sentence = authorization.password_token(connection, request.user)
         model_admin.message_user(request, sentence, messages.SUCCESS if succeeded else messages.ERROR)
     else:
-        model_admin.message_user(request, "This provider needs no Generate: tokens are fetched on demand.", messages.INFO)
+        model_admin.message_user(
+            request, "This provider needs no Generate: tokens are fetched on demand.", messages.INFO
+        )
     return HttpResponseRedirect(page_url)
 
 

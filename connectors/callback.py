@@ -1,4 +1,5 @@
 """The one callback (redirect) URL that operators register at providers."""
+
 from .app_settings import app_settings
 
 CALLBACK_PATH = "oauth/callback/"

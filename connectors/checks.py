@@ -1,11 +1,13 @@
 """Start-up checks: refuse to run with an encryption key that is missing, malformed, or cannot
 read what is stored. django-encrypted-model-fields alone would hand back the ciphertext as if it
 were the secret and send it to the partner."""
+
 from django.conf import settings
 from django.core.checks import Error, register
 from django.db import DatabaseError, connection
 
 from .encryption import KeyConfigurationError, can_decrypt, crypter
+
 
 def undecryptable_rows(multi_fernet):
     """Yield (model label, pk, field) for every stored encrypted value the keys cannot read."""
@@ -17,11 +19,9 @@ def undecryptable_rows(multi_fernet):
         # the ciphertext.
         columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)}"
-            )
+            cursor.execute(f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)}")
             for pk, *values in cursor.fetchall():
-                for name, value in zip(fields, values):
+                for name, value in zip(fields, values, strict=True):
                     if value and not can_decrypt(multi_fernet, value):
                         yield model._meta.verbose_name, pk, name
 

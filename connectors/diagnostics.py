@@ -1,5 +1,6 @@
 """Test Connection: get a token, then make the provider's cheap read-only request, and say in one
 sentence whether it worked and what to fix."""
+
 import time
 from dataclasses import asdict, dataclass
 
@@ -54,15 +55,23 @@ def run_test(connection, *, record=False, user=None):
     else:
         host = failures.host_of(connection.provider_info.probe_url(connection))
         result = TestResult(
-            True, step, status, _ms(started),
+            True,
+            step,
+            status,
+            _ms(started),
             f"the settings work: a token was issued and {host} answered the test request.",
         )
     if record and connection.pk:
         Connection.objects.filter(pk=connection.pk).update(
             last_test_at=timezone.now(), last_test_passed=result.passed, last_test_message=result.sentence[:500]
         )
-        events.record(connection, "tested" if result.passed else "test failed", user,
-                      succeeded=result.passed, detail=result.sentence)
+        events.record(
+            connection,
+            "tested" if result.passed else "test failed",
+            user,
+            succeeded=result.passed,
+            detail=result.sentence,
+        )
     return result
 
 

@@ -1,11 +1,12 @@
 """How token state and test results read to a person: badges and expiry in words."""
+
 import hashlib
 
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
-from .models import Status
+from .health import Health, health_of
 
 
 def expiry_in_words(connection, now=None):
@@ -18,17 +19,13 @@ def expiry_in_words(connection, now=None):
 
 
 def status_text(connection, now=None):
-    """The badge's words: the authorization state, or the last test's failure."""
-    if connection.status == Status.NEEDS_REAUTHORIZATION:
-        return "needs reauthorization", "danger"
-    if connection.last_test_passed is False:
-        return "last test failed", "danger"
-    if connection.has_token:
-        return f"authorized (expires {expiry_in_words(connection, now)})", "ok"
-    if connection.provider_info.has_generate_button:
-        return "not authorized", "muted"
-    # Client credentials: a token is fetched when first needed.
-    return "ready (token on demand)", "muted"
+    """The badge's words and tone, from the connection's one health (connectors/health.py)."""
+    state = health_of(connection, now)
+    if state.code == Health.AUTHORIZED:
+        return f"{state.label} (expires {expiry_in_words(connection, now)})", state.tone
+    if state.code == Health.READY:
+        return f"{state.label} (token on demand)", state.tone
+    return str(state.label), state.tone
 
 
 def status_badge(connection, now=None):
@@ -46,7 +43,10 @@ def last_test_cell(connection, now=None):
     ago = "just now" if recent else f"{timesince(connection.last_test_at, now, depth=1)} ago"
     return format_html(
         '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
-        tone, connection.last_test_message, outcome, ago,
+        tone,
+        connection.last_test_message,
+        outcome,
+        ago,
     )
 
 

@@ -4,11 +4,11 @@ Kept free of model imports so that `project/settings.py` can validate the config
 django-encrypted-model-fields builds its own crypter at import time (that library raises a terse
 error on a bad key and, worse, silently returns ciphertext for values it cannot decrypt).
 """
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 GENERATE_HINT = (
-    'generate one with: python -c "from cryptography.fernet import Fernet; '
-    'print(Fernet.generate_key().decode())"'
+    'generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
 
 

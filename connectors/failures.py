@@ -4,6 +4,7 @@ Every outbound failure becomes an OAuthFailure carrying a `kind`, the HTTP statu
 and the sentence. Sentences are built from field labels, host names and OAuth error codes only:
 never from request bodies, headers or anything else that could carry a secret.
 """
+
 import re
 import socket
 import ssl
@@ -43,7 +44,11 @@ def _causes(error):
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         yield error
-        error = error.__cause__ or error.__context__ or (error.args[0] if error.args and isinstance(error.args[0], BaseException) else None)
+        error = (
+            error.__cause__
+            or error.__context__
+            or (error.args[0] if error.args and isinstance(error.args[0], BaseException) else None)
+        )
 
 
 def from_transport_error(error, url, timeout):
@@ -51,24 +56,31 @@ def from_transport_error(error, url, timeout):
     host = host_of(url)
     if isinstance(error, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
         return OAuthFailure(
-            "timeout", f"{host} did not answer within {timeout} second{'' if timeout == 1 else 's'}: try again later, and check "
-            "the URL if it keeps happening."
+            "timeout",
+            f"{host} did not answer within {timeout} second{'' if timeout == 1 else 's'}: try again later, and check "
+            "the URL if it keeps happening.",
         )
     if isinstance(error, requests.exceptions.SSLError) or any(isinstance(c, ssl.SSLError) for c in _causes(error)):
         return OAuthFailure(
-            "tls", f"The TLS certificate of {host} could not be verified: check the URL; if it is "
-            "right, the partner's certificate is not valid."
+            "tls",
+            f"The TLS certificate of {host} could not be verified: check the URL; if it is "
+            "right, the partner's certificate is not valid.",
         )
     for cause in _causes(error):
-        if isinstance(cause, socket.gaierror) or "NameResolutionError" in type(cause).__name__ or "Name or service not known" in str(cause):
+        if (
+            isinstance(cause, socket.gaierror)
+            or "NameResolutionError" in type(cause).__name__
+            or "Name or service not known" in str(cause)
+        ):
             return OAuthFailure(
-                "unknown_host", f"The host {host} cannot be found: check the URL and the fields it "
-                "is derived from (subdomain, server or endpoint)."
+                "unknown_host",
+                f"The host {host} cannot be found: check the URL and the fields it "
+                "is derived from (subdomain, server or endpoint).",
             )
         if isinstance(cause, ConnectionRefusedError):
             return OAuthFailure(
-                "refused", f"Nothing answers at {host} (connection refused): check the URL and that "
-                "the server is running."
+                "refused",
+                f"Nothing answers at {host} (connection refused): check the URL and that the server is running.",
             )
     return OAuthFailure("network", f"Could not reach {host} ({type(error).__name__}): check the URL and the network.")
 
@@ -79,7 +91,9 @@ def from_oauth_error(error, grant, status=None):
     code = re.sub(r"[^a-z_]", "", str(getattr(error, "error", "") or "").lower())[:60] or "error"
     status = status or getattr(error, "status_code", None)
     if code == "invalid_client":
-        message = "The provider refused the client ID or client secret (invalid_client): check both on the OAuth 2.0 tab."
+        message = (
+            "The provider refused the client ID or client secret (invalid_client): check both on the OAuth 2.0 tab."
+        )
     elif code == "invalid_grant" and grant == PASSWORD:
         message = "The provider refused the username or password (invalid_grant): check both on the OAuth 2.0 tab."
     elif code == "invalid_grant" and grant == "refresh_token":
@@ -89,11 +103,15 @@ def from_oauth_error(error, grant, status=None):
     elif code == "invalid_scope":
         message = "The provider refused the requested scope (invalid_scope): check the Scope field against the scopes granted to your account."
     elif code == "unauthorized_client":
-        message = (f"This client may not use the {GRANT_NAMES.get(grant, grant)} grant (unauthorized_client): "
-                   "enable that grant for the client at the provider, or check the Client ID.")
+        message = (
+            f"This client may not use the {GRANT_NAMES.get(grant, grant)} grant (unauthorized_client): "
+            "enable that grant for the client at the provider, or check the Client ID."
+        )
     elif code == "unsupported_grant_type":
-        message = (f"The provider does not support the {GRANT_NAMES.get(grant, grant)} grant at this URL "
-                   "(unsupported_grant_type): check the Access Token URL.")
+        message = (
+            f"The provider does not support the {GRANT_NAMES.get(grant, grant)} grant at this URL "
+            "(unsupported_grant_type): check the Access Token URL."
+        )
     elif code in ("server_error", "temporarily_unavailable"):
         message = f"The provider reported an internal error ({code}): try again later; nothing needs changing here."
     else:
@@ -107,48 +125,65 @@ def from_http_status(response, url, step):
     host = host_of(url)
     if 300 <= status < 400:
         return OAuthFailure(
-            "redirect", f"{host} answered with a redirect (HTTP {status}), which is not followed for "
-            "security: enter the exact https address in the URL field.", status)
+            "redirect",
+            f"{host} answered with a redirect (HTTP {status}), which is not followed for "
+            "security: enter the exact https address in the URL field.",
+            status,
+        )
     if status == 429:
         retry = response.headers.get("Retry-After", "").strip()
         wait = f"wait {retry} seconds" if retry.isdigit() else "wait a few minutes"
         return OAuthFailure(
-            "rate_limited", f"The provider is limiting the number of requests (HTTP 429): {wait} and test "
-            "again; nothing needs changing here.", status)
+            "rate_limited",
+            f"The provider is limiting the number of requests (HTTP 429): {wait} and test "
+            "again; nothing needs changing here.",
+            status,
+        )
     if status >= 500:
         return OAuthFailure(
-            "server_error", f"The provider had an internal error (HTTP {status}): try again later; "
-            "nothing needs changing here.", status)
+            "server_error",
+            f"The provider had an internal error (HTTP {status}): try again later; nothing needs changing here.",
+            status,
+        )
     if status == 404:
         return OAuthFailure(
-            "not_found", f"{host} has no such address (HTTP 404): check the URL"
-            + (" (tenant, subdomain or endpoint)." if step == "token" else "."), status)
+            "not_found",
+            f"{host} has no such address (HTTP 404): check the URL"
+            + (" (tenant, subdomain or endpoint)." if step == "token" else "."),
+            status,
+        )
     return None
 
 
 def not_json(response, url):
     content_type = response.headers.get("Content-Type", "unknown type").split(";")[0]
     return OAuthFailure(
-        "not_json", f"The answer from {host_of(url)} was not JSON (HTTP {response.status_code}, "
+        "not_json",
+        f"The answer from {host_of(url)} was not JSON (HTTP {response.status_code}, "
         f"{content_type}): the URL seems to point at a web page, not the API; check it.",
-        response.status_code)
+        response.status_code,
+    )
 
 
 def too_large(url, limit):
     return OAuthFailure(
-        "too_large", f"The answer from {host_of(url)} was larger than {limit // 1024} KiB and was not "
-        "read: check the URL.")
+        "too_large",
+        f"The answer from {host_of(url)} was larger than {limit // 1024} KiB and was not read: check the URL.",
+    )
 
 
 def no_token(status=None):
     return OAuthFailure(
-        "no_token", "The provider answered without an access token: check the Access Token URL.", status)
+        "no_token", "The provider answered without an access token: check the Access Token URL.", status
+    )
 
 
 def blocked(url):
     return OAuthFailure(
-        "blocked_host", f"The URL's host {host_of(url)} is not allowed for this provider: correct the "
-        "URL (extra hosts are allowed only through EXTRA_ALLOWED_HOSTS).")
+        "blocked_host",
+        f"The URL's host {host_of(url)} is not allowed for this provider: correct the "
+        "URL (extra hosts are allowed only through EXTRA_ALLOWED_HOSTS).",
+    )
 
 
 def is_oauth_error(error):

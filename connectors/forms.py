@@ -1,5 +1,6 @@
 """The provider change forms: normalization, validation with field-named messages, derived URL
 defaults, and write-only secrets (a blank secret keeps the stored one; a checkbox clears it)."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -64,9 +65,8 @@ class ConnectionForm(forms.ModelForm):
             if name in self.fields:
                 is_set = bool(stored.pk and getattr(stored, name))
                 self.fields[name].help_text = (
-                    ("Set. Leave blank to keep the stored value. " if is_set else "Not set. ")
-                    + self.provider.help_texts.get(name, "")
-                )
+                    "Set. Leave blank to keep the stored value. " if is_set else "Not set. "
+                ) + self.provider.help_texts.get(name, "")
                 if not is_set:
                     # Nothing stored, nothing to clear: keep the field but do not offer it.
                     self.fields[f"clear_{name}"].widget = forms.HiddenInput()
@@ -147,7 +147,12 @@ class ConnectionForm(forms.ModelForm):
         if self.errors or not self.hosts_changed:
             return
         for name in self.secret_fields:
-            if name in self.fields and getattr(self.instance, name) and not cleaned.get(name) and not cleaned.get(f"clear_{name}"):
+            if (
+                name in self.fields
+                and getattr(self.instance, name)
+                and not cleaned.get(name)
+                and not cleaned.get(f"clear_{name}")
+            ):
                 self.add_error(
                     name,
                     f"A URL now points at another host: enter the {self.fields[name].label.lower()} "

@@ -1,6 +1,7 @@
 """The one HTTP client for talking to partners: requests-oauthlib's OAuth2Session with a timeout
 on every request, no redirects followed, a cap on the size of what is read, and every transport
 error turned into an OAuthFailure sentence."""
+
 import json
 
 import requests
@@ -65,8 +66,11 @@ def check_token_response(response):
         return response  # oauthlib raises the matching OAuth2Error
     if response.status_code >= 400:
         raise failures.OAuthFailure(
-            "http_error", f"The token endpoint answered HTTP {response.status_code} without an OAuth "
-            "error: check the Access Token URL.", response.status_code)
+            "http_error",
+            f"The token endpoint answered HTTP {response.status_code} without an OAuth "
+            "error: check the Access Token URL.",
+            response.status_code,
+        )
     if not body.get("access_token"):
         raise failures.no_token(response.status_code)
     return response

@@ -1,6 +1,7 @@
 """Connections to partner APIs: a shared base with the OAuth fields and token state, and one
 model per provider for that provider's own fields (multi-table inheritance, so the overview lists
 all connections in one query)."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -34,9 +35,7 @@ class Connection(models.Model):
     token_obtained_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    status = models.CharField(
-        max_length=32, choices=Status.choices, default=Status.NOT_AUTHORIZED, editable=False
-    )
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.NOT_AUTHORIZED, editable=False)
     status_reason = models.CharField(max_length=300, blank=True, editable=False)
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_passed = models.BooleanField(null=True, editable=False)
@@ -48,9 +47,7 @@ class Connection(models.Model):
     class Meta:
         ordering = ["provider", "name"]
         verbose_name_plural = "All connections"
-        constraints = [
-            models.UniqueConstraint(fields=["provider", "name"], name="unique_name_per_provider")
-        ]
+        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="unique_name_per_provider")]
 
     def __str__(self):
         return f"{self.provider_info.label}: {self.name}" if self.provider else self.name
@@ -102,7 +99,6 @@ class Connection(models.Model):
         self.status_reason = reason
 
 
-
 class InverbisConnection(Connection):
     PROVIDER_KEY = "inverbis"
     server = models.CharField("Server", max_length=63, blank=True)
@@ -142,9 +138,7 @@ class Event(models.Model):
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     action = models.CharField(max_length=40)
     succeeded = models.BooleanField(default=True)
     detail = models.CharField(max_length=500, blank=True)

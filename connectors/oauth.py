@@ -5,6 +5,7 @@ they never build token requests themselves.
 Each function returns the token dict of the provider's answer or raises OAuthFailure. They are
 marked sensitive so that a server-error report never shows their local variables (secrets).
 """
+
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
@@ -62,43 +63,56 @@ def authorization_url(connection, redirect_uri, state, verifier):
 def exchange_code(connection, code, verifier, redirect_uri):
     check_destination(connection, connection.token_url)
     session = partner_session(
-        client=WebApplicationClient(connection.client_id), redirect_uri=redirect_uri,
+        client=WebApplicationClient(connection.client_id),
+        redirect_uri=redirect_uri,
         scope=connection.scope or None,
     )
     # A public client identifies itself in the body; a secret, when one is configured, goes along.
-    return _token_request("authorization_code", lambda: session.fetch_token(
-        connection.token_url, code=code, code_verifier=verifier,
-        include_client_id=True, client_secret=connection.client_secret or None,
-    ))
+    return _token_request(
+        "authorization_code",
+        lambda: session.fetch_token(
+            connection.token_url,
+            code=code,
+            code_verifier=verifier,
+            include_client_id=True,
+            client_secret=connection.client_secret or None,
+        ),
+    )
 
 
 @sensitive_variables()
 def password_grant(connection):
     check_destination(connection, connection.token_url)
-    session = partner_session(
-        client=LegacyApplicationClient(connection.client_id), scope=connection.scope or None
-    )
+    session = partner_session(client=LegacyApplicationClient(connection.client_id), scope=connection.scope or None)
     # Invenias documents the client credentials in the body, not as HTTP Basic.
     extra = connection.provider_info.extra_token_parameters(connection)
-    return _token_request("password", lambda: session.fetch_token(
-        connection.token_url, username=connection.username,
-        password=connection.password, include_client_id=True,
-        client_secret=connection.client_secret, scope=connection.scope or None, **extra,
-    ))
+    return _token_request(
+        "password",
+        lambda: session.fetch_token(
+            connection.token_url,
+            username=connection.username,
+            password=connection.password,
+            include_client_id=True,
+            client_secret=connection.client_secret,
+            scope=connection.scope or None,
+            **extra,
+        ),
+    )
 
 
 @sensitive_variables()
 def client_credentials(connection):
     check_destination(connection, connection.token_url)
-    session = partner_session(
-        client=BackendApplicationClient(connection.client_id), scope=connection.scope or None
+    session = partner_session(client=BackendApplicationClient(connection.client_id), scope=connection.scope or None)
+    return _token_request(
+        "client_credentials",
+        lambda: session.fetch_token(
+            connection.token_url,
+            auth=HTTPBasicAuth(connection.client_id, connection.client_secret),
+            # requests-oauthlib does not send the session's scope for this grant by itself.
+            scope=connection.scope or None,
+        ),
     )
-    return _token_request("client_credentials", lambda: session.fetch_token(
-        connection.token_url,
-        auth=HTTPBasicAuth(connection.client_id, connection.client_secret),
-        # requests-oauthlib does not send the session's scope for this grant by itself.
-        scope=connection.scope or None,
-    ))
 
 
 @sensitive_variables()
@@ -108,8 +122,10 @@ def refresh(connection):
     extra = {"client_id": connection.client_id}
     if connection.client_secret:
         extra["client_secret"] = connection.client_secret
-    return _token_request("refresh_token", lambda: session.refresh_token(
-        connection.token_url, refresh_token=connection.refresh_token, **extra))
+    return _token_request(
+        "refresh_token",
+        lambda: session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra),
+    )
 
 
 @sensitive_variables()
@@ -117,24 +133,31 @@ def probe(connection, access_token):
     """GET the provider's cheap read-only resource with the token; returns the HTTP status."""
     url = connection.provider_info.probe_url(connection)
     check_destination(connection, url.split("?", 1)[0])  # the probe's own query is ours, not typed
-    session = partner_session(client=WebApplicationClient(connection.client_id),
-                              token={"access_token": access_token, "token_type": "Bearer"})
+    session = partner_session(
+        client=WebApplicationClient(connection.client_id), token={"access_token": access_token, "token_type": "Bearer"}
+    )
     response = session.get(url, headers={"Accept": "application/json"})
     failure = failures.from_http_status(response, url, "probe")
     if failure:
         raise failure
     if response.status_code == 401:
         raise failures.OAuthFailure(
-            "token_refused", f"The provider refused the token at {failures.host_of(url)} (HTTP 401): "
-            + connection.provider_info.probe_unauthorized_hint, 401)
+            "token_refused",
+            f"The provider refused the token at {failures.host_of(url)} (HTTP 401): "
+            + connection.provider_info.probe_unauthorized_hint,
+            401,
+        )
     if response.status_code == 403:
         raise failures.OAuthFailure(
-            "forbidden", "The credentials work, but the provider refused the test request (HTTP 403): "
-            + connection.provider_info.probe_forbidden_hint, 403)
+            "forbidden",
+            "The credentials work, but the provider refused the test request (HTTP 403): "
+            + connection.provider_info.probe_forbidden_hint,
+            403,
+        )
     if response.status_code >= 400:
         raise failures.OAuthFailure(
-            "http_error", f"The test request answered HTTP {response.status_code}: check the URL.",
-            response.status_code)
+            "http_error", f"The test request answered HTTP {response.status_code}: check the URL.", response.status_code
+        )
     if json_body(response) is None:
         raise failures.not_json(response, url)
     return response.status_code

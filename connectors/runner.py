@@ -6,6 +6,7 @@ waiting on a partner (bounded by HTTP_TIMEOUT), so threads cut the wall time to 
 the slowest tests, while the bound (TEST_WORKERS) keeps one run from opening a socket and a
 database connection per connection.
 """
+
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -74,7 +75,7 @@ def test_connections(connections, *, user=None, workers=None):
     # it up front keeps the workers' queries to the test itself.
     specific = [connection.specific for connection in connections]
     results = run_concurrently(lambda connection: _test_one(connection, user), specific, workers=workers)
-    return list(zip(connections, results))
+    return list(zip(connections, results, strict=True))
 
 
 # Not a test, despite the name: pytest would collect it from any test module that imports it.

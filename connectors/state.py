@@ -4,6 +4,7 @@ A state is bound to the session (it lives there), to the user who started the au
 to the connection (its id is part of the value and stored with it); it expires after
 STATE_MAX_AGE_SECONDS and is removed on first use, whatever the outcome.
 """
+
 import secrets
 import time
 

@@ -5,6 +5,7 @@ Renewal: authorization code refreshes with the refresh token (an `invalid_grant`
 connection "needs reauthorization"); password and client credentials simply ask again. A failed
 renewal (timeout, 5xx, …) keeps the stored tokens and records the failure.
 """
+
 from datetime import timedelta
 
 import requests
@@ -19,8 +20,15 @@ from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 # No partner issues access tokens for longer; a larger expires_in is a broken answer.
 MAX_LIFETIME_SECONDS = 366 * 24 * 3600
 TOKEN_FIELDS = [
-    "access_token", "refresh_token", "token_type", "token_scope", "token_obtained_at",
-    "token_expires_at", "status", "status_reason", "updated_at",
+    "access_token",
+    "refresh_token",
+    "token_type",
+    "token_scope",
+    "token_obtained_at",
+    "token_expires_at",
+    "status",
+    "status_reason",
+    "updated_at",
 ]
 
 

@@ -1,5 +1,6 @@
 """Validation of what operators type: each function raises ValidationError with a message that
 says what is wrong and what is expected, and never echoes a secret."""
+
 import ipaddress
 import re
 from urllib.parse import urlsplit
@@ -21,10 +22,14 @@ def reject_control_characters(value):
     """Refuse line breaks, tabs and every other control or format character."""
     for character in value:
         code = ord(character)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0 or character in "\u2028\u2029\ufeff" or 0x200B <= code <= 0x200F:
-            raise ValidationError(
-                "Remove line breaks, tabs and other control characters.", code="control_character"
-            )
+        if (
+            code < 0x20
+            or code == 0x7F
+            or 0x80 <= code < 0xA0
+            or character in "\u2028\u2029\ufeff"
+            or 0x200B <= code <= 0x200F
+        ):
+            raise ValidationError("Remove line breaks, tabs and other control characters.", code="control_character")
 
 
 def validate_dns_label(value):
@@ -64,7 +69,7 @@ def host_matches(host, pattern):
     host_labels, pattern_labels = host.split("."), pattern.split(".")
     if len(host_labels) != len(pattern_labels):
         return False
-    return all(p == "*" or p == h for h, p in zip(host_labels, pattern_labels))
+    return all(p == "*" or p == h for h, p in zip(host_labels, pattern_labels, strict=True))
 
 
 def is_host_name(host):
@@ -105,8 +110,7 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
         raise ValidationError(f"Use at most {MAX_URL_LENGTH} characters.", code="too_long")
     if not value.isascii():
         raise ValidationError(
-            "Use only ASCII characters in the URL; look-alike letters from other scripts are "
-            "refused.",
+            "Use only ASCII characters in the URL; look-alike letters from other scripts are refused.",
             code="non_ascii",
         )
     try:
@@ -127,9 +131,7 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
     on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
     if not (on_provider_host or on_extra_host):
         allowed = ", ".join(provider_hosts)
-        raise ValidationError(
-            f"The host “{host}” is not one of this provider's hosts ({allowed}).", code="host"
-        )
+        raise ValidationError(f"The host “{host}” is not one of this provider's hosts ({allowed}).", code="host")
     if parts.scheme == "http" and not (on_extra_host and is_loopback(host)):
         raise ValidationError("Use https:// — plain http would expose credentials.", code="https")
     if port not in (None, 443) and not on_extra_host:

@@ -1,7 +1,8 @@
 """The OAuth callback: the one URL providers send the operator back to after Generate."""
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 

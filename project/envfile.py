@@ -1,5 +1,6 @@
 """Write a `.env` for a new installation: `.env.example` with fresh SECRET_KEY and
 FIELD_ENCRYPTION_KEY. Never overwrites an existing file (it holds the key to stored secrets)."""
+
 import secrets
 import sys
 from pathlib import Path
@@ -28,8 +29,10 @@ def main(target):
         return
     path.write_text(render((ROOT / ".env.example").read_text()))
     path.chmod(0o600)
-    print(f"Wrote {path} with a fresh SECRET_KEY and FIELD_ENCRYPTION_KEY. Back it up: without "
-          "FIELD_ENCRYPTION_KEY the stored secrets cannot be read.")
+    print(
+        f"Wrote {path} with a fresh SECRET_KEY and FIELD_ENCRYPTION_KEY. Back it up: without "
+        "FIELD_ENCRYPTION_KEY the stored secrets cannot be read."
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Every value that differs between machines comes from the environment or an optional `.env` file
 beside manage.py (see `.env.example`); this is the only module that reads the environment.
 """
+
 from pathlib import Path
 
 import environ
@@ -96,8 +97,10 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # content-hashed names, compressed and cacheable for a year. Off by default: `make run` serves
 # the source folders with runserver, and templates would otherwise need the collected manifest.
 if env.bool("SERVE_STATIC", default=False):
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                      "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

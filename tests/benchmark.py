@@ -7,6 +7,7 @@ Uses the test settings (loopback partners allowed, a throwaway key) and a throwa
 starts the local authorization server of the tests and a partner that answers after 200 ms.
 Exits with status 1 when a target is missed.
 """
+
 import os
 import resource
 import sys
@@ -22,7 +23,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection as db, reset_queries  # noqa: E402
+from django.db import connection as db  # noqa: E402
+from django.db import reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -68,10 +70,15 @@ def best_per_call_interleaved(first, second, calls=1000, rounds=15):
 
 # --- the hot path ---------------------------------------------------------------------------------
 
+
 def hot_path(server):
     connection = HypatosConnection.objects.create(
-        name="hot", endpoint_url=server.hypatos_endpoint, token_url=server.hypatos_token_url,
-        client_id=server.hypatos_client_id, client_secret=server.hypatos_client_secret, scope="projects.read",
+        name="hot",
+        endpoint_url=server.hypatos_endpoint,
+        token_url=server.hypatos_token_url,
+        client_id=server.hypatos_client_id,
+        client_secret=server.hypatos_client_secret,
+        scope="projects.read",
     )
     connection.get_access_token()  # a valid token, stored
     pk = connection.pk
@@ -92,15 +99,24 @@ def hot_path(server):
     held_s = best_per_call(held.get_access_token, calls=20000)
     requests_made = server.stats()["total"]
     ratio = by_id_s / floor_s
-    report("get_access_token() by id, per call", f"{by_id_s * 1e6:.0f} µs = {ratio:.2f} × the floor "
-           f"({floor_s * 1e6:.0f} µs: one SELECT by pk + one decryption); {len(queries)} query",
-           "≤ 1.5 × the floor", ratio <= 1.5)
-    report("get_access_token() on a connection already loaded, per call", f"{held_s * 1e6:.2f} µs, no query",
-           "below the floor", held_s < floor_s)
+    report(
+        "get_access_token() by id, per call",
+        f"{by_id_s * 1e6:.0f} µs = {ratio:.2f} × the floor "
+        f"({floor_s * 1e6:.0f} µs: one SELECT by pk + one decryption); {len(queries)} query",
+        "≤ 1.5 × the floor",
+        ratio <= 1.5,
+    )
+    report(
+        "get_access_token() on a connection already loaded, per call",
+        f"{held_s * 1e6:.2f} µs, no query",
+        "below the floor",
+        held_s < floor_s,
+    )
     report("token requests made by the hot path", requests_made, "0 (no network call)", requests_made == 0)
 
 
 # --- the admin lists ------------------------------------------------------------------------------
+
 
 def create_connections(count, server, model=None):
     """Exactly `count` connections with tokens and test outcomes: all of `model`, or spread over
@@ -108,11 +124,22 @@ def create_connections(count, server, model=None):
     Connection.objects.all().delete()
     now = timezone.now()
     models = [model] if model else [InverbisConnection, InveniasConnection, HypatosConnection]
-    common = dict(client_id="bench", token_url=server.hypatos_token_url, access_token="a" * 40,
-                  token_obtained_at=now, token_expires_at=now + timedelta(hours=1), status="authorized",
-                  last_test_at=now, last_test_passed=True, last_test_message="Passed (12 ms): fine.")
-    extra = {InverbisConnection: dict(tenant="acme"), InveniasConnection: dict(subdomain="company"),
-             HypatosConnection: dict(endpoint_url=server.hypatos_endpoint)}
+    common = dict(
+        client_id="bench",
+        token_url=server.hypatos_token_url,
+        access_token="a" * 40,
+        token_obtained_at=now,
+        token_expires_at=now + timedelta(hours=1),
+        status="authorized",
+        last_test_at=now,
+        last_test_passed=True,
+        last_test_message="Passed (12 ms): fine.",
+    )
+    extra = {
+        InverbisConnection: dict(tenant="acme"),
+        InveniasConnection: dict(subdomain="company"),
+        HypatosConnection: dict(endpoint_url=server.hypatos_endpoint),
+    }
     for n in range(count):
         kind = models[n % len(models)]
         kind.objects.create(name=f"Connection {n:04d}", **common, **extra[kind])
@@ -158,21 +185,34 @@ def list_pages(server):
             measured[name, count] = (query_count, min(timings))  # the least disturbed run
     for name in pages:
         (q10, t10), (q1000, t1000) = measured[name, 10], measured[name, 1000]
-        report(f"{name} list, SQL queries at 10 / 1,000 connections (10 / 100 rows shown)", f"{q10} / {q1000}",
-               "no growth", q1000 <= q10)
-        report(f"{name} list, page time at 10 / 1,000 connections (10 rows per page)",
-               f"{t10 * 1000:.1f} ms / {t1000 * 1000:.1f} ms = {t1000 / t10:.2f} ×", "≤ 1.5 ×", t1000 <= 1.5 * t10)
+        report(
+            f"{name} list, SQL queries at 10 / 1,000 connections (10 / 100 rows shown)",
+            f"{q10} / {q1000}",
+            "no growth",
+            q1000 <= q10,
+        )
+        report(
+            f"{name} list, page time at 10 / 1,000 connections (10 rows per page)",
+            f"{t10 * 1000:.1f} ms / {t1000 * 1000:.1f} ms = {t1000 / t10:.2f} ×",
+            "≤ 1.5 ×",
+            t1000 <= 1.5 * t10,
+        )
     Connection.objects.all().delete()
 
 
 # --- the bulk test --------------------------------------------------------------------------------
 
+
 def bulk_test():
     with SlowPartner(delay=0.2) as partner:
         connections = [
             HypatosConnection.objects.create(
-                name=f"Slow {n:03d}", endpoint_url=partner.endpoint, token_url=partner.token_url,
-                client_id="bench", client_secret="bench-secret", scope="projects.read",
+                name=f"Slow {n:03d}",
+                endpoint_url=partner.endpoint,
+                token_url=partner.token_url,
+                client_id="bench",
+                client_secret="bench-secret",
+                scope="projects.read",
             )
             for n in range(100)
         ]
@@ -185,16 +225,24 @@ def bulk_test():
     passed = sum(result.passed for _, result in results)
     sequential = sum(result.elapsed_ms for _, result in results) / 1000
     share = wall / sequential
-    report("test_connections over 100 connections (partner answers after 200 ms)",
-           f"{wall:.2f} s wall = {share:.1%} of the sequential sum {sequential:.1f} s; {passed}/100 passed",
-           "≤ 15 % and all passed", share <= 0.15 and passed == 100)
+    report(
+        "test_connections over 100 connections (partner answers after 200 ms)",
+        f"{wall:.2f} s wall = {share:.1%} of the sequential sum {sequential:.1f} s; {passed}/100 passed",
+        "≤ 15 % and all passed",
+        share <= 0.15 and passed == 100,
+    )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report("peak memory of the bulk test", f"{peak / 2**20:.1f} MiB allocated by Python during the run "
-           f"(process peak RSS {rss:.0f} MiB)", "reported", True)
+    report(
+        "peak memory of the bulk test",
+        f"{peak / 2**20:.1f} MiB allocated by Python during the run (process peak RSS {rss:.0f} MiB)",
+        "reported",
+        True,
+    )
     Connection.objects.all().delete()
 
 
 # --- 8 processes, one refresh -----------------------------------------------------------------------
+
 
 def many_processes(server):
     from tests.test_concurrency import authorize_inverbis
@@ -207,9 +255,12 @@ def many_processes(server):
     wall = time.monotonic() - started
     count = server.stats()["total"]
     same = len({str(outcome) for outcome in outcomes}) == 1 and "token" in outcomes[0]
-    report("8 processes renewing one expired token (rotating refresh token)",
-           f"{count} token request(s); all 8 got the same token: {same} ({wall:.1f} s with process start)",
-           "1 request, same token, no invalid_grant", count == 1 and same)
+    report(
+        "8 processes renewing one expired token (rotating refresh token)",
+        f"{count} token request(s); all 8 got the same token: {same} ({wall:.1f} s with process start)",
+        "1 request, same token, no invalid_grant",
+        count == 1 and same,
+    )
 
 
 def main():

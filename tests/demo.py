@@ -6,6 +6,7 @@ account.
 
 Data lives in demo/ (its own SQLite databases, never the real db.sqlite3). Ctrl+C stops both.
 """
+
 import argparse
 import os
 import secrets
@@ -34,9 +35,20 @@ def parse_args(argv):
 def start_auth_server(port):
     log = open(DEMO_DIR / "authserver.log", "ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.authserver", "--host", "127.0.0.1", "--port", str(port),
-         "--db", str(DEMO_DIR / "authserver.sqlite3")],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "tests.authserver",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--db",
+            str(DEMO_DIR / "authserver.sqlite3"),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     deadline = time.monotonic() + 60
@@ -87,21 +99,31 @@ def prepare_app(args):
     realm = f"{base}/auth/realms/{TENANT}/protocol/openid-connect"
     demo = {
         InverbisConnection: {
-            "name": "Demo Inverbis (local server)", "tenant": TENANT,
-            "client_id": CREDENTIALS["inverbis_client_id"], "scope": "openid offline_access",
-            "authorization_url": f"{realm}/auth", "token_url": f"{realm}/token",
+            "name": "Demo Inverbis (local server)",
+            "tenant": TENANT,
+            "client_id": CREDENTIALS["inverbis_client_id"],
+            "scope": "openid offline_access",
+            "authorization_url": f"{realm}/auth",
+            "token_url": f"{realm}/token",
         },
         InveniasConnection: {
-            "name": "Demo Invenias (local server)", "subdomain": "demo",
-            "client_id": CREDENTIALS["invenias_client_id"], "client_secret": CREDENTIALS["invenias_client_secret"],
-            "username": CREDENTIALS["username"], "password": CREDENTIALS["password"],
-            "scope": "openid profile api email", "token_url": f"{base}/identity/connect/token",
+            "name": "Demo Invenias (local server)",
+            "subdomain": "demo",
+            "client_id": CREDENTIALS["invenias_client_id"],
+            "client_secret": CREDENTIALS["invenias_client_secret"],
+            "username": CREDENTIALS["username"],
+            "password": CREDENTIALS["password"],
+            "scope": "openid profile api email",
+            "token_url": f"{base}/identity/connect/token",
             "api_url": f"{base}/api/v1/",
         },
         HypatosConnection: {
-            "name": "Demo Hypatos (local server)", "endpoint_url": f"{base}/v2",
-            "client_id": CREDENTIALS["hypatos_client_id"], "client_secret": CREDENTIALS["hypatos_client_secret"],
-            "scope": "projects.read documents.read", "token_url": f"{base}/v2/auth/token",
+            "name": "Demo Hypatos (local server)",
+            "endpoint_url": f"{base}/v2",
+            "client_id": CREDENTIALS["hypatos_client_id"],
+            "client_secret": CREDENTIALS["hypatos_client_secret"],
+            "scope": "projects.read documents.read",
+            "token_url": f"{base}/v2/auth/token",
         },
     }
     for model, fields in demo.items():
@@ -133,7 +155,9 @@ def main(argv=None):
         )
         subprocess.run(
             [sys.executable, "manage.py", "runserver", "--insecure", "--noreload", f"127.0.0.1:{args.port}"],
-            cwd=ROOT, env=app_environment(args), check=False,
+            cwd=ROOT,
+            env=app_environment(args),
+            check=False,
         )
     except KeyboardInterrupt:
         pass

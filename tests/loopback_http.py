@@ -1,5 +1,6 @@
 """The base of the tests' own small HTTP servers on loopback (the misbehaving one in
 tests/servers.py, the slow partner in tests/slow_partner.py)."""
+
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 

@@ -7,6 +7,7 @@ waits until GO_FILE exists, calls get_access_token() and prints a JSON line with
 The parent starts them all, waits until every one is ready, then creates GO_FILE, so the calls
 start within a millisecond or two of each other.
 """
+
 import hashlib
 import json
 import os
@@ -54,7 +55,11 @@ def get_token_in_processes(pk, db_url, count=8, timeout=120):
         children = [
             subprocess.Popen(
                 [sys.executable, "-m", "tests.processes", str(pk), str(go)],
-                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for _ in range(count)
         ]

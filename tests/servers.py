@@ -284,9 +284,7 @@ class FaultServer:
 
     def record(self, method, path, query, headers, body):
         with self._lock:
-            self._requests.append(
-                {"method": method, "path": path, "query": query, "headers": headers, "body": body}
-            )
+            self._requests.append({"method": method, "path": path, "query": query, "headers": headers, "body": body})
 
     @property
     def requests(self):

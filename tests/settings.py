@@ -3,6 +3,7 @@
 The environment is set before the project's settings load, so a developer's `.env` (read with
 lower precedence) cannot point the tests at a real database or real partners.
 """
+
 import os
 import tempfile
 

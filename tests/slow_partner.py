@@ -4,6 +4,7 @@ routes (`/v2/auth/token`, `/v2/projects`) on loopback, in a thread.
 The authorization server of tests/servers.py answers as fast as it can; concurrency of the bulk
 test only shows against a partner whose latency dominates, as real partners' does.
 """
+
 import json
 import threading
 import time

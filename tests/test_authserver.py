@@ -55,9 +55,7 @@ def authorization_code(auth_server):
 
 def inverbis_tokens(auth_server):
     oauth, callback = authorization_code(auth_server)
-    return oauth.fetch_token(
-        auth_server.inverbis_token_url, authorization_response=callback, include_client_id=True
-    )
+    return oauth.fetch_token(auth_server.inverbis_token_url, authorization_response=callback, include_client_id=True)
 
 
 def refresh(auth_server, refresh_token):
@@ -95,9 +93,7 @@ def hypatos_token(auth_server, client_id=None, client_secret=None, scope=None):
     client_secret = client_secret or auth_server.hypatos_client_secret
     oauth = OAuth2Session(client=BackendApplicationClient(client_id=client_id))
     # fetch_token sends a scope only when given one here (the session's is not sent).
-    return oauth.fetch_token(
-        auth_server.hypatos_token_url, auth=HTTPBasicAuth(client_id, client_secret), scope=scope
-    )
+    return oauth.fetch_token(auth_server.hypatos_token_url, auth=HTTPBasicAuth(client_id, client_secret), scope=scope)
 
 
 # --- Inverbis: authorization code with PKCE, refresh, userinfo ------------------
@@ -213,9 +209,7 @@ def test_deny_redirects_with_access_denied(auth_server):
 
 
 def test_the_consent_form_needs_its_csrf_token(auth_server):
-    response = requests.post(
-        auth_server.inverbis_auth_url, data={"allow": "Allow"}, allow_redirects=False, timeout=10
-    )
+    response = requests.post(auth_server.inverbis_auth_url, data={"allow": "Allow"}, allow_redirects=False, timeout=10)
     assert response.status_code == 403
 
 

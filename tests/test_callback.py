@@ -1,5 +1,6 @@
 """The callback accepts only the single-use state it issued, to the session and user that started
 the authorization, in time; anything else is refused and nothing is stored."""
+
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest

@@ -1,5 +1,6 @@
 """The operations commands (test_connections, refresh_tokens, rotate_encryption_key) against the
 real authorization server, on SQLite and, with `make test`, on PostgreSQL."""
+
 import json
 import os
 import subprocess
@@ -41,12 +42,17 @@ def secrets_of(*connections):
     values = []
     for connection in connections:
         connection.refresh_from_db()
-        values += [connection.client_secret, connection.access_token, connection.refresh_token,
-                   getattr(connection, "password", "")]
+        values += [
+            connection.client_secret,
+            connection.access_token,
+            connection.refresh_token,
+            getattr(connection, "password", ""),
+        ]
     return [value for value in values if value]
 
 
 # --- test_connections ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def three(auth_server):
@@ -95,16 +101,29 @@ def test_test_connections_json(three):
 def test_test_connections_exit_status_from_manage_py(three):
     # The exit status cron and monitoring see, from a real process on the same database.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "TEST_DATABASE_URL": database_url(db_connection)}
-    failing = subprocess.run([sys.executable, "manage.py", "test_connections", "--json"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=120)
+    failing = subprocess.run(
+        [sys.executable, "manage.py", "test_connections", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert failing.returncode == 1, failing.stderr
     assert json.loads(failing.stdout)["summary"]["failed"] == 1
-    passing = subprocess.run([sys.executable, "manage.py", "test_connections", "Hypatos good"], cwd=ROOT,
-                             env=env, capture_output=True, text=True, timeout=120)
+    passing = subprocess.run(
+        [sys.executable, "manage.py", "test_connections", "Hypatos good"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert passing.returncode == 0, passing.stderr
 
 
 # --- refresh_tokens ------------------------------------------------------------------------------
+
 
 def expires_in(connection, **delta):
     Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now() + timedelta(**delta))
@@ -190,7 +209,9 @@ def raw(model, pk, field):
 def store_raw(model, pk, field, value):
     column = model._meta.get_field(field).column
     with db_connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {model._meta.db_table} SET {column} = %s WHERE {model._meta.pk.column} = %s", [value, pk])
+        cursor.execute(
+            f"UPDATE {model._meta.db_table} SET {column} = %s WHERE {model._meta.pk.column} = %s", [value, pk]
+        )
 
 
 def under(key, model, pk, field):
@@ -207,7 +228,11 @@ def test_rotate_encryption_key(auth_server, settings):
     invenias.get_access_token()
     fresh = make_invenias(auth_server, name="Invenias already new")  # under the new key already
     old = Fernet(OLD_KEY)
-    plain = {"client_secret": invenias.client_secret, "access_token": invenias.access_token, "password": invenias.password}
+    plain = {
+        "client_secret": invenias.client_secret,
+        "access_token": invenias.access_token,
+        "password": invenias.password,
+    }
     store_raw(Connection, invenias.pk, "client_secret", old.encrypt(plain["client_secret"].encode()).decode())
     store_raw(Connection, invenias.pk, "access_token", old.encrypt(plain["access_token"].encode()).decode())
     store_raw(InveniasConnection, invenias.pk, "password", old.encrypt(plain["password"].encode()).decode())
@@ -220,7 +245,9 @@ def test_rotate_encryption_key(auth_server, settings):
     assert not under(NEW_KEY, Connection, invenias.pk, "client_secret")
 
     out, status = run("rotate_encryption_key")
-    assert status == 0 and out.startswith("3 value(s) re-encrypted with the newest key, 5 already under it, 0 unreadable")
+    assert status == 0 and out.startswith(
+        "3 value(s) re-encrypted with the newest key, 5 already under it, 0 unreadable"
+    )
     for model, field in [(Connection, "client_secret"), (Connection, "access_token"), (InveniasConnection, "password")]:
         assert under(NEW_KEY, model, invenias.pk, field) and not under(OLD_KEY, model, invenias.pk, field)
     reread = InveniasConnection.objects.get(pk=invenias.pk)

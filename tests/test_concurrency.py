@@ -6,6 +6,7 @@ Without the lock (or on SQLite without BEGIN IMMEDIATE) several processes renew:
 above one, and with a rotating refresh token the server refuses every reuse of the old refresh
 token with invalid_grant (tests/authserver does refuse it).
 """
+
 from datetime import timedelta
 
 import pytest

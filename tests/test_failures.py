@@ -1,6 +1,7 @@
 """Each way a partner can fail gives its own sentence naming what to fix, and leaves what is
 stored as it was. Real servers answer where they can (the local authorization server); the
 faults no real server produces on demand come from the tests' own misbehaving server."""
+
 import socket
 
 import pytest
@@ -28,8 +29,9 @@ def snapshot(connection):
 
 def run_saved_test(admin_client, connection):
     model = connection._meta.model_name
-    response = admin_client.post(f"/admin/connectors/{model}/{connection.pk}/test-connection/",
-                                 HTTP_ACCEPT="application/json")
+    response = admin_client.post(
+        f"/admin/connectors/{model}/{connection.pk}/test-connection/", HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 200
     return response.json()
 
@@ -135,8 +137,12 @@ def test_wrong_client_secret_at_the_real_server(admin_client, auth_server):
 
 
 def test_scope_the_client_may_not_have_is_invalid_scope(admin_client, auth_server):
-    connection = make_hypatos(auth_server, client_id=auth_server.hypatos_limited_client_id,
-                              client_secret=auth_server.hypatos_limited_client_secret, scope="projects.read")
+    connection = make_hypatos(
+        auth_server,
+        client_id=auth_server.hypatos_limited_client_id,
+        client_secret=auth_server.hypatos_limited_client_secret,
+        scope="projects.read",
+    )
     result = run_saved_test(admin_client, connection)
     assert "invalid_scope" in result["message"]
 
@@ -150,7 +156,11 @@ def test_server_error_on_refresh_keeps_the_tokens(auth_server, fault_server):
     with pytest.raises(Exception, match="internal error"):
         connection.get_access_token()
     connection.refresh_from_db()
-    assert (connection.access_token, connection.refresh_token, connection.status) == ("old-access", "old-refresh", Status.AUTHORIZED)
+    assert (connection.access_token, connection.refresh_token, connection.status) == (
+        "old-access",
+        "old-refresh",
+        Status.AUTHORIZED,
+    )
     assert connection.events.filter(action="refresh failed", succeeded=False).exists()
 
 
@@ -189,10 +199,13 @@ def test_test_of_an_edited_form_never_sends_the_stored_token_to_a_new_host(admin
     connection.access_token, connection.token_expires_at = STORED_TOKEN, timezone.now() + timezone.timedelta(hours=1)
     connection.status = Status.AUTHORIZED
     connection.save()
-    moved = {key: value.replace("127.0.0.1", "localhost") if isinstance(value, str) else value
-             for key, value in inverbis_form(auth_server).items()}
-    response = admin_client.post(f"/admin/connectors/inverbisconnection/{connection.pk}/test-connection/",
-                                 moved, HTTP_ACCEPT="application/json")
+    moved = {
+        key: value.replace("127.0.0.1", "localhost") if isinstance(value, str) else value
+        for key, value in inverbis_form(auth_server).items()
+    }
+    response = admin_client.post(
+        f"/admin/connectors/inverbisconnection/{connection.pk}/test-connection/", moved, HTTP_ACCEPT="application/json"
+    )
     result = response.json()
     assert not result["passed"] and result["step"] == "token"
     assert "another host" in result["message"]

@@ -1,5 +1,6 @@
 """Every grant end to end against the real local authorization server (django-oauth-toolkit in
 its own process): Generate, the callback, the token lifecycle and Test Connection."""
+
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,8 +27,7 @@ def run_test(client, model, pk=None, data=None):
 
 def generate(client, connection, server, allow=True):
     """Click Generate on the saved form, log in at the provider, and come back."""
-    response = client.post(change_url("inverbisconnection", connection.pk),
-                           {**inverbis_form(server), "_generate": "1"})
+    response = client.post(change_url("inverbisconnection", connection.pk), {**inverbis_form(server), "_generate": "1"})
     assert response.status_code == 302
     authorize_url = response["Location"]
     assert authorize_url.startswith(server.inverbis_auth_url)
@@ -92,7 +92,8 @@ def test_invalid_grant_on_refresh_needs_reauthorization(admin_client, auth_serve
     connection = make_inverbis(auth_server)
     generate(admin_client, connection, auth_server)
     Connection.objects.filter(pk=connection.pk).update(
-        token_expires_at=timezone.now() - timedelta(seconds=1), refresh_token="")
+        token_expires_at=timezone.now() - timedelta(seconds=1), refresh_token=""
+    )
     connection = Connection.objects.get(pk=connection.pk).specific
     connection.refresh_token = "no-such-refresh-token"
     connection.save()
@@ -142,8 +143,12 @@ def test_client_credentials_on_demand_and_test_before_save(admin_client, auth_se
 
 
 def test_hypatos_scope_without_projects_read_is_explained(admin_client, auth_server):
-    data = hypatos_form(auth_server, client_id=auth_server.hypatos_limited_client_id,
-                        client_secret=auth_server.hypatos_limited_client_secret, scope="documents.read")
+    data = hypatos_form(
+        auth_server,
+        client_id=auth_server.hypatos_limited_client_id,
+        client_secret=auth_server.hypatos_limited_client_secret,
+        scope="documents.read",
+    )
     result = run_test(admin_client, "hypatosconnection", data=data)
     assert not result["passed"] and result["step"] == "test request" and result["status"] == 403
     assert "projects.read" in result["message"]
@@ -153,7 +158,9 @@ def test_test_of_unsaved_form_uses_stored_secret_unless_host_changed(admin_clien
     connection = make_hypatos(auth_server)
     data = hypatos_form(auth_server, client_secret="")
     assert run_test(admin_client, "hypatosconnection", connection.pk, data)["passed"]
-    moved = hypatos_form(auth_server, client_secret="", token_url=auth_server.hypatos_token_url.replace("127.0.0.1", "localhost"))
+    moved = hypatos_form(
+        auth_server, client_secret="", token_url=auth_server.hypatos_token_url.replace("127.0.0.1", "localhost")
+    )
     settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
     result = run_test(admin_client, "hypatosconnection", connection.pk, moved)
     assert not result["passed"] and result["step"] == "settings"
@@ -197,7 +204,9 @@ def test_provider_list_bulk_test_and_badge_on_the_change_page(admin_client, auth
     connection.get_access_token()
     page = admin_client.get(change_url("hypatosconnection", connection.pk)).content.decode()
     assert '<span class="pc-badge pc-badge--ok">authorized (expires in' in page
-    response = admin_client.post("/admin/connectors/hypatosconnection/",
-                                 {"action": "test_selected_connections", "_selected_action": [connection.pk]})
+    response = admin_client.post(
+        "/admin/connectors/hypatosconnection/",
+        {"action": "test_selected_connections", "_selected_action": [connection.pk]},
+    )
     assert response.status_code == 302
     assert "Tested 1 connection: 1 passed, 0 failed." in messages_of(response)

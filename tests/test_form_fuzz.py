@@ -1,7 +1,9 @@
 """Whatever an operator types or pastes into any field, the answer is the form again (with a
 message) or a saved connection: never a server error."""
+
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connectors.models import Connection
 from tests.forms_data import BY_MODEL, add_url
@@ -11,8 +13,20 @@ FIELDS = [(model, field) for model, data in BY_MODEL.items() for field in data]
 TEXT = st.one_of(
     st.text(max_size=80),
     st.text(alphabet=st.characters(codec="ascii"), max_size=80),
-    st.sampled_from(["https://", "http://[::1", "https://host:99999/x", "javascript:alert(1)", "%00", "a" * 5000,
-                     "https://identity.inverbisanalytics.com/" + "é" * 10, "\ud7ff", "..", "*"]),
+    st.sampled_from(
+        [
+            "https://",
+            "http://[::1",
+            "https://host:99999/x",
+            "javascript:alert(1)",
+            "%00",
+            "a" * 5000,
+            "https://identity.inverbisanalytics.com/" + "é" * 10,
+            "\ud7ff",
+            "..",
+            "*",
+        ]
+    ),
 )
 
 

@@ -1,9 +1,10 @@
 """The provider forms accept the seeds' examples, derive the documented URLs, and refuse bad
 input with a message on the field to fix while storing nothing."""
+
 import pytest
 
 from connectors.models import Connection, HypatosConnection, InveniasConnection, InverbisConnection
-from tests.forms_data import BY_MODEL, HYPATOS, INVENIAS, INVERBIS, add_url, change_url
+from tests.forms_data import BY_MODEL, HYPATOS, INVERBIS, add_url, change_url
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,12 @@ def test_inverbis_with_server_segment(admin_client):
 def test_inverbis_derived_urls_follow_a_changed_tenant_but_not_an_edited_url(admin_client):
     post_form(admin_client, "inverbisconnection")
     connection = InverbisConnection.objects.get()
-    data = {**INVERBIS, "tenant": "other", "authorization_url": connection.authorization_url,
-            "token_url": "https://identity.inverbisanalytics.com/auth/realms/custom/protocol/openid-connect/token"}
+    data = {
+        **INVERBIS,
+        "tenant": "other",
+        "authorization_url": connection.authorization_url,
+        "token_url": "https://identity.inverbisanalytics.com/auth/realms/custom/protocol/openid-connect/token",
+    }
     response = admin_client.post(change_url("inverbisconnection", connection.pk), data)
     assert response.status_code == 302
     connection.refresh_from_db()
@@ -92,7 +97,7 @@ BAD_INPUT = [
     ("inveniasconnection", "api_url", "http://company.invenias.com/api/v1/"),
     ("inveniasconnection", "token_url", "https://evil.example/identity/connect/token"),
     ("inveniasconnection", "token_url", "https://company.invenias.com.evil.example/token"),
-    ("inveniasconnection", "scope", "openid \"api\""),
+    ("inveniasconnection", "scope", 'openid "api"'),
     ("inveniasconnection", "scope", "openid\tapi"),
     ("inverbisconnection", "server", "evil.com/x"),
     ("inverbisconnection", "server", "-x"),

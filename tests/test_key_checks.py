@@ -1,4 +1,5 @@
 """Start-up checks refuse a missing, malformed or wrong encryption key."""
+
 import os
 import subprocess
 import sys
@@ -54,10 +55,16 @@ def test_wrong_key_names_the_rows_it_cannot_read(settings):
     [("", "FIELD_ENCRYPTION_KEY is not set"), ("malformed", "is not a valid Fernet key")],
 )
 def test_manage_py_refuses_to_start_with_a_bad_key(tmp_path, key, expected):
-    env = {**os.environ, "SECRET_KEY": "x", "FIELD_ENCRYPTION_KEY": key,
-           "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "DJANGO_SETTINGS_MODULE": "project.settings"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x",
+        "FIELD_ENCRYPTION_KEY": key,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert expected in result.stderr
     assert "generate one with" in result.stderr

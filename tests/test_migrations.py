@@ -1,5 +1,6 @@
 """Migrations match the models and run both ways on the database in use (SQLite, and PostgreSQL
 with `make test`)."""
+
 from io import StringIO
 
 import pytest

@@ -1,4 +1,5 @@
 """Only staff holding the model's permissions see or change connections."""
+
 import pytest
 from django.test import Client
 
@@ -15,8 +16,11 @@ def connection(admin_client):
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client, connection):
-    for url in (change_url("inveniasconnection", connection.pk), "/admin/connectors/connection/",
-                add_url("hypatosconnection")):
+    for url in (
+        change_url("inveniasconnection", connection.pk),
+        "/admin/connectors/connection/",
+        add_url("hypatosconnection"),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/")

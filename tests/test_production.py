@@ -1,6 +1,7 @@
 """The documented production configuration (README, Production): `check --deploy` is silent with
 exactly the values README lists, and gunicorn serves the app with WhiteNoise's static files,
 https-only cookies, HSTS and the proxy header."""
+
 import os
 import re
 import secrets
@@ -32,22 +33,25 @@ def production_environment(tmp_path, **changes):
     # the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE) that a production machine does not have.
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if key in os.environ}
     env.update(values)
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        # The documented PostgreSQL URL names a server that does not exist here; the checks and
-        # the page below work the same on a local database.
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
-        "STATIC_ROOT": str(tmp_path / "static"),
-        **changes,
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            # The documented PostgreSQL URL names a server that does not exist here; the checks and
+            # the page below work the same on a local database.
+            "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            **changes,
+        }
+    )
     return env
 
 
 def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_is_silent_with_the_documented_values(tmp_path):
@@ -77,7 +81,11 @@ def test_gunicorn_serves_the_app_with_whitenoise(tmp_path):
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base, https = f"http://127.0.0.1:{port}", {"X-Forwarded-Proto": "https"}
     try:

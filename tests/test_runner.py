@@ -1,5 +1,6 @@
 """The concurrent bulk test (connectors/runner.py) against real servers: results in input order,
 outcomes recorded, tests really run at once, and no database connection left open by a worker."""
+
 import threading
 import time
 

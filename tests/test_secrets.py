@@ -1,4 +1,5 @@
 """Secrets are write-only: encrypted at rest, never rendered, kept when left blank on edit."""
+
 import re
 
 import pytest
@@ -15,7 +16,10 @@ SECRETS = (INVENIAS["client_secret"], INVENIAS["password"])
 
 def raw_row(table, pk):
     with db.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table} WHERE {'id' if table == 'connectors_connection' else 'connection_ptr_id'} = %s", [pk])
+        cursor.execute(
+            f"SELECT * FROM {table} WHERE {'id' if table == 'connectors_connection' else 'connection_ptr_id'} = %s",
+            [pk],
+        )
         return " ".join(str(value) for value in cursor.fetchone())
 
 
@@ -97,8 +101,10 @@ def test_stored_secret_is_not_sent_to_a_new_host_until_entered_again(admin_clien
 def test_events_name_changed_fields_but_hold_no_secret(admin_client):
     admin_client.post(add_url("inveniasconnection"), INVENIAS)
     connection = Connection.objects.get()
-    admin_client.post(change_url("inveniasconnection", connection.pk),
-                      {**INVENIAS, "client_secret": "rotated-secret-value", "password": "", "name": "New"})
+    admin_client.post(
+        change_url("inveniasconnection", connection.pk),
+        {**INVENIAS, "client_secret": "rotated-secret-value", "password": "", "name": "New"},
+    )
     events = list(connection.events.values_list("action", "detail"))
     assert ("created", "") in events
     changed = [detail for action, detail in events if action == "changed"][0]

@@ -12,6 +12,7 @@ PostgreSQL; the benchmark can use it too. The PostgreSQL server refuses to run a
 root the cluster runs as the `postgres` user (Debian's package creates it), else as `nobody`.
 Nothing is configured on the machine and the system's own cluster is never touched.
 """
+
 import glob
 import os
 import pwd
@@ -93,8 +94,19 @@ def main(argv):
     try:
         # Trust authentication on loopback only: a throwaway cluster reachable by this machine.
         check(
-            [*prefix, f"{binaries}/initdb", "-D", data, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-             "--locale=C", "--no-sync"],
+            [
+                *prefix,
+                f"{binaries}/initdb",
+                "-D",
+                data,
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
             "initdb",
         )
         for _attempt in range(5):
@@ -106,7 +118,8 @@ def main(argv):
             )
             result = subprocess.run(
                 [*prefix, f"{binaries}/pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start"],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             )
             if result.returncode == 0:
                 started = True
@@ -116,13 +129,15 @@ def main(argv):
             with open(log, errors="replace") as server_log:
                 fail(f"PostgreSQL did not start:\n{result.stdout}{result.stderr}\n{server_log.read()[-3000:]}")
         url = f"postgres://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
-        print(f"with_postgres: PostgreSQL ({os.path.basename(os.path.dirname(binaries))}) on 127.0.0.1:{port}",
-              file=sys.stderr, flush=True)
+        print(
+            f"with_postgres: PostgreSQL ({os.path.basename(os.path.dirname(binaries))}) on 127.0.0.1:{port}",
+            file=sys.stderr,
+            flush=True,
+        )
         return subprocess.run(command, env={**os.environ, "TEST_DATABASE_URL": url}).returncode
     finally:
         if started:
-            subprocess.run([*prefix, f"{binaries}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
-                           capture_output=True)
+            subprocess.run([*prefix, f"{binaries}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

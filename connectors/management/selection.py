@@ -1,4 +1,5 @@
 """Choosing connections on a command line: by id, provider key or name."""
+
 from django.core.management.base import CommandError
 from django.db.models import Q
 
@@ -24,7 +25,8 @@ def select_connections(selectors):
         if not queryset.filter(match).exists():
             raise CommandError(
                 f"No connection matches {selector!r} (an id, a provider key — "
-                f"{', '.join(PROVIDERS)} — or a connection's exact name).", returncode=2
+                f"{', '.join(PROVIDERS)} — or a connection's exact name).",
+                returncode=2,
             )
         wanted |= match
     return list(queryset.filter(wanted))

@@ -2,6 +2,7 @@
 
 Adding a provider: write its module here, add its model in connectors/models.py, list it below.
 """
+
 from . import hypatos, invenias, inverbis
 
 PROVIDERS = {provider.key: provider for provider in (inverbis.PROVIDER, invenias.PROVIDER, hypatos.PROVIDER)}

@@ -1,5 +1,6 @@
 """What every provider module declares. A provider is data plus two small functions: how its
 URLs follow from the operator's input, and which read-only request proves a token works."""
+
 from dataclasses import dataclass, field
 
 AUTHORIZATION_CODE = "authorization_code"

@@ -1,4 +1,5 @@
 """Hypatos.ai: client credentials with HTTP Basic client authentication."""
+
 from .base import CLIENT_CREDENTIALS, Provider
 
 ENDPOINTS = (

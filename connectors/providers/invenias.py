@@ -1,4 +1,5 @@
 """Invenias: resource owner password grant against the customer's own subdomain."""
+
 from .base import PASSWORD, Provider
 
 
@@ -31,8 +32,7 @@ PROVIDER = Invenias(
     derived_url_fields=("token_url", "api_url"),
     fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
     shows_callback_url=True,
-    probe_forbidden_hint="the Invenias user lacks API access, or the Scope lacks “api”: add it "
-    "and test again.",
+    probe_forbidden_hint="the Invenias user lacks API access, or the Scope lacks “api”: add it and test again.",
     probe_unauthorized_hint="check that the Scope includes “api” and test again.",
     help_texts={
         "name": "Your name for this Invenias account; one connection per account.",
@@ -43,8 +43,7 @@ PROVIDER = Invenias(
         "client_id": "The ClientId Invenias returned when you registered this integration as a "
         "third-party application (flow type ResourceOwner).",
         "client_secret": "The ClientSecret returned with the client ID.",
-        "username": "The Invenias user the integration acts as: the name you log in to the "
-        "portal with.",
+        "username": "The Invenias user the integration acts as: the name you log in to the portal with.",
         "password": "That user's Invenias password.",
         "scope": "Space-separated; Invenias expects “openid profile api email”.",
         "token_url": "Leave blank for https://{subdomain}.invenias.com/identity/connect/token.",

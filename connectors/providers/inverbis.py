@@ -1,4 +1,5 @@
 """Inverbis Analytics: authorization code with PKCE for a public client, Keycloak realm URLs."""
+
 from .base import AUTHORIZATION_CODE, Provider
 
 KEYCLOAK_PATH = "/auth/realms/{tenant}/protocol/openid-connect/{endpoint}"
@@ -37,15 +38,13 @@ PROVIDER = Inverbis(
     derived_url_fields=("authorization_url", "token_url"),
     fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
     shows_callback_url=True,
-    probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click "
-    "Regenerate.",
+    probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click Regenerate.",
     probe_unauthorized_hint="click Regenerate to log in again.",
     help_texts={
         "name": "Your name for this Inverbis Analytics account; one connection per account.",
         "server": "The environment part of your identity host, e.g. “eu” for "
         "identity.eu.inverbisanalytics.com. Leave blank for identity.inverbisanalytics.com.",
-        "tenant": "Your Keycloak realm at Inverbis Analytics, as it appears in your login URL "
-        "after /auth/realms/.",
+        "tenant": "Your Keycloak realm at Inverbis Analytics, as it appears in your login URL after /auth/realms/.",
         "client_id": "The client ID of the application registered for you at Inverbis Analytics.",
         "client_secret": "Normally left blank: Inverbis Analytics registers integrations as public "
         "clients, secured with PKCE instead of a secret.",

@@ -1,4 +1,5 @@
 """axe-core (the copy inside axe-playwright-python, so nothing is fetched) run in the page."""
+
 from axe_playwright_python.sync_playwright import Axe
 
 # What a person with a screen reader or low vision is blocked by; "moderate" and "minor" findings

@@ -5,6 +5,7 @@ Playwright never downloads a browser here: it launches /usr/bin/chromium through
 `executable_path`. A missing Chromium fails the run with the command that installs it (a skip
 would let a machine without a browser pass without testing the operator's experience).
 """
+
 import os
 import re
 from pathlib import Path
@@ -20,8 +21,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 OPERATOR = ("operator-admin", "operator-admin-password")
@@ -43,7 +49,8 @@ def browser():
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is missing ({CHROMIUM}). Install it with: bash tests/prerequisites.sh "
-            "(or: sudo apt-get install chromium)", pytrace=False,
+            "(or: sudo apt-get install chromium)",
+            pytrace=False,
         )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
@@ -76,7 +83,8 @@ def operator(django_user_model, transactional_db):
 def context(browser, app):
     # localhost (the live server) is a secure context, so the Copy button uses the clipboard.
     context = browser.new_context(
-        base_url=app, viewport={"width": 1200, "height": 900},
+        base_url=app,
+        viewport={"width": 1200, "height": 900},
         permissions=["clipboard-read", "clipboard-write"],
     )
     context.set_default_timeout(TIMEOUT_MS)

@@ -1,4 +1,5 @@
 """What the browser tests do on the connection pages, named as a person would say it."""
+
 import re
 
 from playwright.sync_api import expect

@@ -1,6 +1,7 @@
 """Accessibility of every page the operator uses (axe-core: labels, contrast, focus order and
 the rest of its WCAG 2 A/AA rules), keyboard use of the tabs, and the README's screenshot of each
 provider form."""
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,13 +26,20 @@ EXAMPLES = {
     },
     "inveniasconnection": {
         "connection": {"name": "Invenias company", "subdomain": "company"},
-        "oauth": {"client_id": "client-123", "client_secret": "example-secret",
-                  "username": "integration@company.example", "password": "example-password"},
+        "oauth": {
+            "client_id": "client-123",
+            "client_secret": "example-secret",
+            "username": "integration@company.example",
+            "password": "example-password",
+        },
     },
     "hypatosconnection": {
         "connection": {"name": "Hypatos studio"},
-        "oauth": {"client_id": "hypatos-client", "client_secret": "example-secret",
-                  "scope": "projects.read documents.read"},
+        "oauth": {
+            "client_id": "hypatos-client",
+            "client_secret": "example-secret",
+            "scope": "projects.read documents.read",
+        },
     },
 }
 
@@ -57,7 +65,10 @@ def test_login_and_index_pages(page, operator):
 def test_provider_form_is_accessible_and_pictured(admin_page, settings, model):
     page = admin_page
     # A fixed public address, so the callback URL in the picture is the same on every run.
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "PUBLIC_BASE_URL": "https://connections.example.com"}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "PUBLIC_BASE_URL": "https://connections.example.com",
+    }
     add_page(page, model)
     for name, value in EXAMPLES[model]["connection"].items():
         field(page, name).fill(value)
@@ -112,9 +123,11 @@ def test_overview_badges_filters_search_and_bulk_test(admin_page, auth_server):
     expired = make_inverbis(auth_server, name="Inverbis expired")
     now = timezone.now()
     Connection.objects.filter(pk=authorized.pk).update(
-        access_token="opaque-token-one", status="authorized", token_expires_at=now + timedelta(hours=3, minutes=5))
+        access_token="opaque-token-one", status="authorized", token_expires_at=now + timedelta(hours=3, minutes=5)
+    )
     Connection.objects.filter(pk=expired.pk).update(
-        access_token="opaque-token-two", status="authorized", token_expires_at=now - timedelta(minutes=1))
+        access_token="opaque-token-two", status="authorized", token_expires_at=now - timedelta(minutes=1)
+    )
 
     page.goto("/admin/connectors/connection/")
     rows = page.locator("#result_list tbody tr")

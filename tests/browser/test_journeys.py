@@ -1,5 +1,6 @@
 """The operator's five journeys (issue 4), in headless Chromium against the live app and the
 real local authorization server. Each step asserts what the person sees on the page."""
+
 import re
 
 import pytest
@@ -7,7 +8,14 @@ from playwright.sync_api import expect
 
 from connectors.models import Connection, HypatosConnection, InveniasConnection, InverbisConnection
 from tests.browser.pages import (
-    add_page, all_input_values, field, fingerprint, messages, open_tab, click_test_connection, token_state,
+    add_page,
+    all_input_values,
+    click_test_connection,
+    field,
+    fingerprint,
+    messages,
+    open_tab,
+    token_state,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,5 +1,6 @@
 """The tabs: the chosen one survives a reload, and without JavaScript both tabs are plain
 stacked sections that still work."""
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import OPERATOR

@@ -1,4 +1,5 @@
 """Make sure someone can log in to the admin, and say how."""
+
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -23,7 +24,9 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         users.create_superuser("admin", "", password)
         # Shown once, on the terminal of the person installing; it is not stored anywhere else.
-        self.stdout.write(self.style.SUCCESS(
-            f"Created the admin login. Log in at {url} as “admin” with password: {password}\n"
-            "(shown only now; change it with: .venv/bin/python manage.py changepassword admin)"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created the admin login. Log in at {url} as “admin” with password: {password}\n"
+                "(shown only now; change it with: .venv/bin/python manage.py changepassword admin)"
+            )
+        )

@@ -4,6 +4,7 @@ and a dead grant is noticed (and the admins told) before anyone needs the connec
 Meant for cron, e.g. every 5 minutes with the default 10-minute window (README, Operations):
 the window is wider than the interval, so no token expires between two runs unrenewed.
 """
+
 from datetime import timedelta
 
 from django.core.mail import mail_admins
@@ -31,10 +32,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--within", type=float, default=DEFAULT_WINDOW_MINUTES, metavar="MINUTES",
-                            help=f"Renew tokens expiring within this many minutes (default {DEFAULT_WINDOW_MINUTES}).")
-        parser.add_argument("--workers", type=int, default=None,
-                            help="Connections renewed at once (default: PARTNER_CONNECTIONS['TEST_WORKERS']).")
+        parser.add_argument(
+            "--within",
+            type=float,
+            default=DEFAULT_WINDOW_MINUTES,
+            metavar="MINUTES",
+            help=f"Renew tokens expiring within this many minutes (default {DEFAULT_WINDOW_MINUTES}).",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Connections renewed at once (default: PARTNER_CONNECTIONS['TEST_WORKERS']).",
+        )
 
     def handle(self, *args, within, workers, **options):
         if within <= 0 or (workers is not None and workers < 1):
@@ -42,16 +52,21 @@ class Command(BaseCommand):
         window = timedelta(minutes=within)
         # Connections already waiting for the operator's Regenerate are not retried: they were
         # reported when they got there, and retrying a dead grant only earns another refusal.
-        due = list(with_provider_fields(Connection.objects.filter(
-            status=Status.AUTHORIZED, token_expires_at__lte=timezone.now() + window,
-        )).order_by("token_expires_at", "pk"))
+        due = list(
+            with_provider_fields(
+                Connection.objects.filter(
+                    status=Status.AUTHORIZED,
+                    token_expires_at__lte=timezone.now() + window,
+                )
+            ).order_by("token_expires_at", "pk")
+        )
         waiting = Connection.objects.filter(status=Status.NEEDS_REAUTHORIZATION).count()
 
         outcomes = run_concurrently(lambda c: _renew(c.specific, window), due, workers=workers)
 
         counts = {REFRESHED: 0, FAILED: 0, REAUTHORIZE: 0}
         newly = []
-        for connection, (outcome, message) in zip(due, outcomes):
+        for connection, (outcome, message) in zip(due, outcomes, strict=True):
             counts[outcome] += 1
             if outcome == REAUTHORIZE:
                 newly.append(connection)
@@ -79,7 +94,10 @@ def _renew(connection, window):
         connection.refresh_from_db(fields=["status", "status_reason"])
         if connection.status == Status.NEEDS_REAUTHORIZATION:  # invalid_grant: tokens.py marked it
             return REAUTHORIZE, failure.message
-        if failure.kind in ("needs_reauthorization", "not_authorized") and connection.provider_info.grant == AUTHORIZATION_CODE:
+        if (
+            failure.kind in ("needs_reauthorization", "not_authorized")
+            and connection.provider_info.grant == AUTHORIZATION_CODE
+        ):
             # No refresh token to renew with: only the operator can get a new token. Mark it so
             # the admins are told once, not on every run.
             Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(

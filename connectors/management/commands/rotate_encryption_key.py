@@ -3,10 +3,12 @@ rotation). Works on the stored ciphertext: values already under the newest key a
 so the command is idempotent, and each row is rotated in its own short transaction under a row
 lock, so it is safe to interrupt, to rerun, and to run while the site serves (a token renewed
 meanwhile is not overwritten with an older value)."""
+
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection as db, transaction
+from django.db import connection as db
+from django.db import transaction
 
 from ...encryption import KeyConfigurationError, crypter, parse_keys
 from ...models import encrypted_columns
@@ -44,9 +46,12 @@ class Command(BaseCommand):
         )
         if unreadable:
             raise CommandError(
-                "Cannot decrypt: " + "; ".join(unreadable[:20]) + (" and more" if len(unreadable) > 20 else "")
+                "Cannot decrypt: "
+                + "; ".join(unreadable[:20])
+                + (" and more" if len(unreadable) > 20 else "")
                 + ". Add the key they were encrypted with to FIELD_ENCRYPTION_KEY (after the newest) "
-                "and run again.", returncode=1,
+                "and run again.",
+                returncode=1,
             )
         if counts["rotated"] and not dry_run and len(keys) > 1:
             self.stdout.write(
@@ -74,7 +79,7 @@ def _rotate_row(model, pk, fields, newest, any_key, dry_run):
             row = cursor.fetchone()
             if row is None:  # deleted since the id list was read
                 return {}
-            for name, column, value in zip(fields, columns, row):
+            for name, column, value in zip(fields, columns, row, strict=True):
                 if not value:
                     continue
                 stored = value.encode()

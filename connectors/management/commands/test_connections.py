@@ -1,5 +1,6 @@
 """Test connections from the command line (cron, monitoring): the admin's Test Connection for
 many at once, through the same bounded concurrent runner."""
+
 import json
 import time
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("selectors", nargs="*", metavar="ID|PROVIDER|NAME")
         parser.add_argument("--json", action="store_true", help="Print one JSON document for machines.")
         parser.add_argument(
-            "--workers", type=int, default=None,
+            "--workers",
+            type=int,
+            default=None,
             help="Connections tested at once (default: PARTNER_CONNECTIONS['TEST_WORKERS']).",
         )
 
@@ -36,9 +39,7 @@ class Command(BaseCommand):
         # Results carry the outcome sentences the admin shows: built from field labels, hosts and
         # the provider's error codes, never from a secret.
         if json:
-            rows = [
-                {"id": c.pk, "provider": c.provider, "name": c.name, **result.as_dict()} for c, result in results
-            ]
+            rows = [{"id": c.pk, "provider": c.provider, "name": c.name, **result.as_dict()} for c, result in results]
             self.stdout.write(_dumps({"results": rows, "summary": summary}))
         else:
             for connection, result in results:
