@@ -10,9 +10,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import buttons, display, events, runner
+from . import buttons, display, events, rules, runner
 from .callback import callback_url
-from .forms import FIELD_CHECKS, connection_form_class
+from .forms import connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
 from .providers.base import AUTHORIZATION_CODE
@@ -166,10 +166,10 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         values, errors = {}, {}
         for name in self.provider.connection_fields:
             value = request.GET.get(name, "").strip()
-            check = FIELD_CHECKS.get(name)
-            if value and check:
+            if value:
+                # This provider's own rules for its own fields, as the model applies them.
                 try:
-                    value = check(value) or value
+                    value = rules.clean_value(self.provider, name, value)
                 except ValidationError as error:
                     errors[name] = error.messages[0]
                     continue

@@ -1,20 +1,15 @@
-"""The provider change forms: normalization, validation with field-named messages, derived URL
-defaults, and write-only secrets (a blank secret keeps the stored one; a checkbox clears it)."""
+"""The provider change forms: what is about the form only. Derived URLs follow the values as they
+are typed, a name is checked against the others, stored secrets are write-only (a blank secret
+keeps the stored one; a checkbox clears it) and are not sent to a host the form just changed.
+
+The rules of the values themselves (control characters, each provider's field rules, the outbound
+URL policy) live on the models (connectors/rules.py): the ModelForm's model validation puts their
+messages on the fields, and full_clean() outside the admin refuses the same input."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from . import validators
-from .app_settings import app_settings
 from .models import Connection, secret_fields
-
-# Per-field checks beyond length and control characters; each may return a normalized value.
-FIELD_CHECKS = {
-    "subdomain": validators.validate_dns_label,
-    "server": validators.validate_dns_label,
-    "tenant": validators.validate_realm,
-    "scope": validators.normalize_scope,
-}
 
 
 class DatalistInput(forms.TextInput):
@@ -48,9 +43,9 @@ class ConnectionForm(forms.ModelForm):
             if name in self.provider.help_texts:
                 field.help_text = self.provider.help_texts[name]
             if isinstance(field, forms.CharField):
-                # Keep line breaks so they can be refused instead of silently trimmed away.
+                # Keep line breaks so that the model's rules refuse them instead of the form
+                # silently trimming them away.
                 field.strip = False
-                field.validators.insert(0, validators.reject_control_characters)
         for name in self.provider.url_fields:
             if name not in self.fields:
                 continue  # a read-only view of the form
@@ -78,17 +73,9 @@ class ConnectionForm(forms.ModelForm):
         for name, value in list(cleaned.items()):
             if isinstance(value, str) and name not in self.secret_fields:
                 cleaned[name] = value.strip(" ")
-        for name, check in FIELD_CHECKS.items():
-            value = cleaned.get(name)
-            if value:
-                try:
-                    cleaned[name] = check(value) or value
-                except ValidationError as error:
-                    self.add_error(name, error)
         if self.errors:
             return cleaned
         self._fill_derived_urls(cleaned)
-        self._check_urls(cleaned)
         self._check_unique_name(cleaned)
         # Compared now: after clean() the form copies its values onto self.instance.
         self.hosts_changed = self.changed_hosts(cleaned)
@@ -107,21 +94,6 @@ class ConnectionForm(forms.ModelForm):
     def _stored_values(self):
         return {name: getattr(self.instance, name, "") for name in self.fields if hasattr(self.instance, name)}
 
-    def _check_urls(self, cleaned):
-        extra = app_settings.EXTRA_ALLOWED_HOSTS
-        for name in self.provider.url_fields:
-            if name not in self.fields:
-                continue
-            value = cleaned.get(name, "")
-            if not value:
-                if name in self.provider.derived_url_fields:
-                    self.add_error(name, "Enter the URL, or fill in the fields it is derived from.")
-                continue
-            try:
-                validators.validate_outbound_url(value, self.provider.allowed_hosts, extra)
-            except ValidationError as error:
-                self.add_error(name, error)
-
     def _check_unique_name(self, cleaned):
         name = cleaned.get("name")
         if not name:
@@ -130,7 +102,9 @@ class ConnectionForm(forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            self.add_error("name", f"Another {self.provider.label} connection is already named “{name}”.")
+            # The database refuses it too (a case-insensitive constraint); this says it first.
+            self.instance.name = name
+            self.add_error("name", self.instance.duplicate_name_message())
 
     def changed_hosts(self, cleaned):
         """Hosts the form moves credentials to, compared with what is stored."""

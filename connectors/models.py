@@ -2,15 +2,24 @@
 model per provider for that provider's own fields (multi-table inheritance, so the overview lists
 all connections in one query)."""
 
+from typing import TYPE_CHECKING
+
+import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from encrypted_model_fields.fields import EncryptedCharField, EncryptedMixin, EncryptedTextField
 
-from .providers import PROVIDERS, get_provider
-from .providers.hypatos import ENDPOINTS as HYPATOS_ENDPOINTS
+from . import rules
+from .providers import get_provider, provider_choices
+from .providers.base import Provider
+from .providers.hypatos import default_endpoint as hypatos_default_endpoint
 
-PROVIDER_CHOICES = [(key, provider.label) for key, provider in PROVIDERS.items()]
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 class Status(models.TextChoices):
@@ -20,7 +29,8 @@ class Status(models.TextChoices):
 
 
 class Connection(models.Model):
-    provider = models.CharField(max_length=32, choices=PROVIDER_CHOICES, editable=False)
+    # The registry is the list of choices (a callable: no label is copied into a migration).
+    provider = models.CharField(max_length=32, choices=provider_choices, editable=False)
     name = models.CharField(max_length=100)
     client_id = models.CharField("Client ID", max_length=255, blank=True)
     client_secret = EncryptedCharField("Client Secret", max_length=500, blank=True)
@@ -47,7 +57,19 @@ class Connection(models.Model):
     class Meta:
         ordering = ["provider", "name"]
         verbose_name_plural = "All connections"
-        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="unique_name_per_provider")]
+        constraints = [
+            # "Prod" and "prod" are one name, as operators read them (the database compares
+            # case-insensitively; SQLite folds ASCII letters only, PostgreSQL all of them).
+            models.UniqueConstraint(
+                Lower("name"),
+                "provider",
+                name="unique_name_per_provider_ci",
+                violation_error_code="duplicate_name",
+            )
+        ]
+
+    if TYPE_CHECKING:
+        events: "RelatedManager[Event]"
 
     def __str__(self):
         return f"{self.provider_info.label}: {self.name}" if self.provider else self.name
@@ -58,8 +80,55 @@ class Connection(models.Model):
             self.provider = key
         super().save(*args, **kwargs)
 
+    # -- the rules (connectors/rules.py): full_clean() refuses what the admin form refuses ------
+
+    def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
+        key = getattr(type(self), "PROVIDER_KEY", None)
+        if key:
+            self.provider = key
+        rules.normalize(self, secret_fields(type(self)))
+        super().full_clean(exclude, validate_unique, validate_constraints)
+
+    def clean_fields(self, exclude=None):
+        exclude = set(exclude or ())
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "provider" not in exclude:
+            errors.update(rules.provider_errors(self))
+        if type(self) is not Connection and "provider" not in errors:
+            # The provider's rules need the provider's own fields (its model, not the base).
+            for name, messages in rules.field_errors(self, exclude | set(errors)).items():
+                errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as error:
+            # The constraint names no field: its sentence goes on the name, as on the form.
+            errors: dict[str, list[ValidationError]] = {}
+            for field, items in error.update_error_dict({}).items():
+                for item in items:
+                    if getattr(item, "code", None) == "duplicate_name":
+                        errors.setdefault("name", []).append(
+                            ValidationError(self.duplicate_name_message(), code="duplicate_name")
+                        )
+                    else:
+                        errors.setdefault(field, []).append(item)
+            raise ValidationError(errors) from None
+
+    def duplicate_name_message(self) -> str:
+        return _("Another %(provider)s connection is already named “%(name)s”.") % {
+            "provider": self.provider_info.label,
+            "name": self.name,
+        }
+
     @property
-    def provider_info(self):
+    def provider_info(self) -> Provider:
         # The class knows its provider before the first save sets the column.
         return get_provider(getattr(type(self), "PROVIDER_KEY", None) or self.provider)
 
@@ -76,7 +145,7 @@ class Connection(models.Model):
     def has_token(self):
         return bool(self.access_token)
 
-    def get_access_token(self):
+    def get_access_token(self, *, margin: int | None = None) -> str:
         """A valid access token, refreshed or re-requested shortly before expiry.
 
         Raises connectors.failures.OAuthFailure (with a sentence saying what to fix) when no
@@ -84,9 +153,9 @@ class Connection(models.Model):
         """
         from .tokens import get_access_token
 
-        return get_access_token(self)
+        return get_access_token(self, margin=margin)
 
-    def session(self):
+    def session(self) -> requests.Session:
         """A requests.Session that sends a valid bearer token with every request."""
         from .tokens import session
 
@@ -125,7 +194,7 @@ class InveniasConnection(Connection):
 
 class HypatosConnection(Connection):
     PROVIDER_KEY = "hypatos"
-    endpoint_url = models.CharField("Endpoint URL", max_length=500, default=HYPATOS_ENDPOINTS[0])
+    endpoint_url = models.CharField("Endpoint URL", max_length=500, default=hypatos_default_endpoint)
 
     class Meta:
         verbose_name = "Hypatos.ai connection"

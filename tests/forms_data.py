@@ -31,6 +31,49 @@ HYPATOS = {
 }
 BY_MODEL = {"inverbisconnection": INVERBIS, "inveniasconnection": INVENIAS, "hypatosconnection": HYPATOS}
 
+# (model, field, value) the form refuses on that field, and so does the model's full_clean().
+LONG_LABEL = "a" * 64
+BAD_INPUT = [
+    ("inveniasconnection", "subdomain", "evil.com/x"),
+    ("inveniasconnection", "subdomain", "a b"),
+    ("inveniasconnection", "subdomain", "-x"),
+    ("inveniasconnection", "subdomain", LONG_LABEL),
+    ("inveniasconnection", "subdomain", "cоmpany"),  # Cyrillic "о"
+    ("inveniasconnection", "subdomain", "company\r\nX-Injected: 1"),
+    ("inveniasconnection", "username", "bob\nadmin"),
+    ("inveniasconnection", "api_url", "http://company.invenias.com/api/v1/"),
+    ("inveniasconnection", "token_url", "https://evil.example/identity/connect/token"),
+    ("inveniasconnection", "token_url", "https://company.invenias.com.evil.example/token"),
+    ("inveniasconnection", "scope", 'openid "api"'),
+    ("inveniasconnection", "scope", "openid\tapi"),
+    ("inverbisconnection", "server", "evil.com/x"),
+    ("inverbisconnection", "server", "-x"),
+    ("inverbisconnection", "server", LONG_LABEL),
+    ("inverbisconnection", "tenant", "a b"),
+    ("inverbisconnection", "tenant", "../admin"),
+    ("inverbisconnection", "tenant", "acme\n"),
+    ("inverbisconnection", "authorization_url", "javascript:alert(1)"),
+    ("inverbisconnection", "authorization_url", "http://identity.inverbisanalytics.com/auth"),
+    ("inverbisconnection", "authorization_url", "https://identity.inverbisanaIytics.com/auth"),
+    ("inverbisconnection", "authorization_url", "https://identity.іnverbisanalytics.com/auth"),  # Cyrillic і
+    ("inverbisconnection", "authorization_url", "https://identity.io\\.inverbisanalytics.com/auth"),
+    ("inverbisconnection", "authorization_url", "https://identity.evil%2Eexample.inverbisanalytics.com/auth"),
+    ("inverbisconnection", "token_url", "https://user:pw@identity.inverbisanalytics.com/token"),
+    ("inverbisconnection", "token_url", "https://identity.inverbisanalytics.com:8443/token"),
+    ("inverbisconnection", "token_url", "https://identity.inverbisanalytics.com/token?x=1"),
+    ("inverbisconnection", "token_url", "https://identity.inverbisanalytics.com/" + "t" * 600),
+    ("inverbisconnection", "client_id", "x" * 256),
+    ("inverbisconnection", "name", "n" * 101),
+    ("inverbisconnection", "name", "line\u2028break"),
+    ("hypatosconnection", "endpoint_url", "https://evil.com/v2"),
+    ("hypatosconnection", "endpoint_url", "evil.com/x"),
+    ("hypatosconnection", "endpoint_url", "javascript:alert(1)"),
+    ("hypatosconnection", "token_url", "http://api.cloud.hypatos.ai/v2/auth/token"),
+    ("hypatosconnection", "client_secret", "secret\r\n"),
+    ("hypatosconnection", "scope", "projects.read\\x"),
+    ("hypatosconnection", "scope", "projects.réad"),
+]
+
 
 def add_url(model):
     return f"/admin/connectors/{model}/add/"

@@ -1,7 +1,12 @@
 """What every provider module declares. A provider is data plus two small functions: how its
 URLs follow from the operator's input, and which read-only request proves a token works."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..models import Connection
 
 AUTHORIZATION_CODE = "authorization_code"
 PASSWORD = "password"
@@ -29,6 +34,15 @@ class Provider:
     # Read-only lines on a tab: (tab, attribute, label, value), e.g. the fixed grant type.
     fixed_values: tuple = ()
     help_texts: dict = field(default_factory=dict)
+    # This provider's own rules for its own fields: {field: (check, ...)}. A check raises
+    # ValidationError with the sentence to show, and may return a normalized value. The model
+    # applies them (connectors/rules.py), so a field of the same name at another provider
+    # inherits nothing.
+    field_rules: Mapping[str, tuple[Callable[[str], Any], ...]] = field(default_factory=dict)
+    # RFC 7009: True when revoking one refresh token ends the client's whole grant for that user
+    # at this provider (Keycloak does: it removes the consent and every session of the client),
+    # so revoking a replaced refresh token would also end the authorization that replaced it.
+    revocation_ends_grant: bool = False
     # Whether the operator registers our callback (reply) URL at the provider.
     shows_callback_url: bool = False
     # What to fix when the test request is refused with 403 (token fine, permission missing) or
@@ -37,18 +51,22 @@ class Provider:
     probe_unauthorized_hint: str = "click Regenerate to get a new token."
 
     @property
-    def has_generate_button(self):
+    def has_generate_button(self) -> bool:
         # Client credentials needs no operator action: tokens are fetched on demand.
         return self.grant in (AUTHORIZATION_CODE, PASSWORD)
 
-    def derive_urls(self, values):
+    def derive_urls(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Return {url field: default URL} from the form's other values ({} when not derivable)."""
         return {}
 
-    def extra_token_parameters(self, connection):
+    def extra_token_parameters(self, connection: "Connection") -> dict[str, str]:
         """Provider-specific fields added to the body of its token requests."""
         return {}
 
-    def probe_url(self, connection):
+    def probe_url(self, connection: "Connection") -> str:
         """The cheap read-only request that proves a token works (GET with the bearer token)."""
         raise NotImplementedError
+
+    def revocation_url(self, connection: "Connection") -> str:
+        """The RFC 7009 revocation endpoint, or "" when the provider has none."""
+        return ""

@@ -1,5 +1,6 @@
 """Invenias: resource owner password grant against the customer's own subdomain."""
 
+from .. import validators
 from .base import PASSWORD, Provider
 
 
@@ -32,6 +33,7 @@ PROVIDER = Invenias(
     derived_url_fields=("token_url", "api_url"),
     fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
     shows_callback_url=True,
+    field_rules={"subdomain": (validators.validate_dns_label,)},
     probe_forbidden_hint="the Invenias user lacks API access, or the Scope lacks “api”: add it and test again.",
     probe_unauthorized_hint="check that the Scope includes “api” and test again.",
     help_texts={

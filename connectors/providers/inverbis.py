@@ -1,5 +1,6 @@
 """Inverbis Analytics: authorization code with PKCE for a public client, Keycloak realm URLs."""
 
+from .. import validators
 from .base import AUTHORIZATION_CODE, Provider
 
 KEYCLOAK_PATH = "/auth/realms/{tenant}/protocol/openid-connect/{endpoint}"
@@ -24,6 +25,10 @@ class Inverbis(Provider):
         # Keycloak serves the user's profile next to the token endpoint.
         return connection.token_url.rsplit("/", 1)[0] + "/userinfo"
 
+    def revocation_url(self, connection):
+        # Keycloak's RFC 7009 endpoint, next to the token endpoint.
+        return connection.token_url.rsplit("/", 1)[0] + "/revoke" if connection.token_url else ""
+
 
 PROVIDER = Inverbis(
     key="inverbis",
@@ -38,6 +43,8 @@ PROVIDER = Inverbis(
     derived_url_fields=("authorization_url", "token_url"),
     fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
     shows_callback_url=True,
+    field_rules={"server": (validators.validate_dns_label,), "tenant": (validators.validate_realm,)},
+    revocation_ends_grant=True,
     probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click Regenerate.",
     probe_unauthorized_hint="click Regenerate to log in again.",
     help_texts={
