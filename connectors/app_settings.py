@@ -16,6 +16,9 @@ DEFAULTS = {
     "EXTRA_ALLOWED_HOSTS": [],
     # Seconds allowed for connecting to and reading from a partner, per request.
     "HTTP_TIMEOUT": 10,
+    # Seconds allowed for an RFC 7009 revocation, which never holds up a deletion or a new
+    # authorization: a slow or failing answer is recorded and the operation goes on.
+    "REVOCATION_TIMEOUT": 5,
     # Largest response body read from a partner, in bytes; a larger one is refused unread.
     "MAX_RESPONSE_BYTES": 1024 * 1024,
     # A token is refreshed (or re-requested) this many seconds before it expires.

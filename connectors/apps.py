@@ -8,9 +8,12 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Partner connections"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the start-up checks)
+        from . import checks, revocation  # noqa: F401  (checks registers the start-up checks)
         from .app_settings import app_settings
         from .validators import is_loopback
+
+        # A deleted connection's refresh token is revoked at the provider (RFC 7009).
+        revocation.connect()
 
         # oauthlib refuses plain http process-wide unless this variable is set. Our own outbound
         # policy (connectors/validators.py) already allows http only for loopback hosts listed

@@ -4,7 +4,9 @@ The one place that owns this flow (as allauth's oauth2 views do); the admin butt
 callback view only call it and show its sentences. A failure never touches the stored token.
 """
 
-from . import events, failures, oauth, state, tokens
+from django.utils.translation import gettext as _
+
+from . import events, failures, oauth, revocation, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words
 
@@ -38,10 +40,40 @@ def password_token(connection, user):
 
 
 def authorized(connection, token, user):
+    replaced = connection.refresh_token
     tokens.store_token(connection, token, new_authorization=True)
     connection.save(update_fields=tokens.TOKEN_FIELDS)
     events.record(connection, "authorized", user)
-    return f"Authorized: the token expires {expiry_in_words(connection)}."
+    sentence = f"Authorized: the token expires {expiry_in_words(connection)}."
+    missing = missing_scopes(connection.scope, token)
+    if missing:
+        events.record(
+            connection,
+            "scope not granted",
+            user,
+            succeeded=False,
+            detail=_("The provider did not grant: %(scopes)s.") % {"scopes": " ".join(missing)},
+        )
+        if "offline_access" in missing:
+            sentence += " " + _(
+                "The provider did not grant offline_access: the refresh token ends with your login session "
+                "at the provider. Allow offline access on its consent page (or ask the provider to enable it "
+                "for this client), then click Regenerate."
+            )
+        else:
+            sentence += " " + _("The provider did not grant: %(scopes)s.") % {"scopes": " ".join(missing)}
+    revocation.after_replacement(connection, replaced, user)
+    return sentence
+
+
+def missing_scopes(requested, token):
+    """Requested scopes the token answer says were not granted (RFC 6749 §5.1: an answer without
+    `scope` grants what was asked)."""
+    granted = token.get("scope")
+    if granted is None:
+        return []
+    granted = set(granted.split() if isinstance(granted, str) else granted)
+    return [scope for scope in (requested or "").split() if scope not in granted]
 
 
 def refused(connection, user, sentence):

@@ -6,6 +6,9 @@ Each function returns the token dict of the provider's answer or raises OAuthFai
 marked sensitive so that a server-error report never shows their local variables (secrets).
 """
 
+import re
+from urllib.parse import quote_plus
+
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
@@ -43,6 +46,19 @@ def _token_request(grant, send):
     return dict(token)
 
 
+@sensitive_variables()
+def client_secret_basic(client_id, client_secret):
+    """HTTP Basic client authentication as RFC 6749 §2.3.1 defines it: the client ID and secret
+    are each form-encoded (application/x-www-form-urlencoded) before they are joined with ":"
+    and Base64-encoded. requests' HTTPBasicAuth alone sends them raw, and a server that decodes
+    per the RFC then reads "+" as a space, "%2B" as "+" and the first ":" of an ID as the end."""
+    return HTTPBasicAuth(quote_plus(client_id or ""), quote_plus(client_secret or ""))
+
+
+def wants_offline_access(scope):
+    return "offline_access" in (scope or "").split()
+
+
 def new_pkce_verifier():
     return WebApplicationClient(None).create_code_verifier(64)
 
@@ -53,8 +69,13 @@ def authorization_url(connection, redirect_uri, state, verifier):
     client = WebApplicationClient(connection.client_id)
     challenge = client.create_code_challenge(verifier, "S256")
     session = partner_session(client=client, redirect_uri=redirect_uri, scope=connection.scope or None)
+    extra = {}
+    if wants_offline_access(connection.scope):
+        # OpenID Connect Core §11: without prompt=consent a provider ignores offline_access, and
+        # the refresh token then dies with the operator's login session at the provider.
+        extra["prompt"] = "consent"
     url, _state = session.authorization_url(
-        connection.authorization_url, state=state, code_challenge=challenge, code_challenge_method="S256"
+        connection.authorization_url, state=state, code_challenge=challenge, code_challenge_method="S256", **extra
     )
     return url
 
@@ -108,7 +129,7 @@ def client_credentials(connection):
         "client_credentials",
         lambda: session.fetch_token(
             connection.token_url,
-            auth=HTTPBasicAuth(connection.client_id, connection.client_secret),
+            auth=client_secret_basic(connection.client_id, connection.client_secret),
             # requests-oauthlib does not send the session's scope for this grant by itself.
             scope=connection.scope or None,
         ),
@@ -125,6 +146,35 @@ def refresh(connection):
     return _token_request(
         "refresh_token",
         lambda: session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra),
+    )
+
+
+@sensitive_variables()
+def revoke(connection, refresh_token):
+    """Revoke a refresh token at the provider's RFC 7009 endpoint (the one POST of the flow that
+    is not a token request; it goes through the same bounded session). Returns the URL it was
+    sent to; raises OAuthFailure when the provider does not confirm."""
+    url = connection.provider_info.revocation_url(connection)
+    check_destination(connection, url)
+    session = partner_session(client=WebApplicationClient(connection.client_id))
+    body = {"token": refresh_token, "token_type_hint": "refresh_token", "client_id": connection.client_id}
+    if connection.client_secret:
+        body["client_secret"] = connection.client_secret
+    response = session.post(
+        url, data=body, headers={"Accept": "application/json"}, timeout=app_settings.REVOCATION_TIMEOUT
+    )
+    if response.status_code == 200:  # RFC 7009 §2.2: also for a token the provider no longer knows
+        return url
+    failure = failures.from_http_status(response, url, "revocation")
+    if failure:
+        raise failure
+    answer = json_body(response)
+    # The code comes from the partner: letters and "_" only, short, before it goes in a sentence.
+    code = re.sub(r"[^a-z_]", "", str(answer.get("error", "")).lower())[:60] if isinstance(answer, dict) else ""
+    raise failures.OAuthFailure(
+        code or "http_error",
+        f"The provider did not confirm the revocation (HTTP {response.status_code}{', ' + code if code else ''}).",
+        response.status_code,
     )
 
 

@@ -5,6 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import authorization, state
 from .models import Connection
@@ -18,6 +19,19 @@ def _provider_words(request, name, limit):
     except ValidationError:
         return ""
     return value
+
+
+def provider_sentence(text, limit=200):
+    """The provider's own words (an error_description) made fit to show: printable characters
+    only, single spaces, cut after the first sentence and at `limit` characters. The message
+    framework escapes it when the page renders it (it is never marked safe)."""
+    printable = "".join(character if character.isprintable() else " " for character in text[: limit * 4])
+    words = " ".join(printable.split())
+    end = next(
+        (i + 1 for i, character in enumerate(words) if character in ".!?" and words[i + 1 : i + 2] in ("", " ")), 0
+    )
+    sentence = words[:end] if end else words
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 @staff_member_required
@@ -43,7 +57,13 @@ def oauth_callback(request):
     if error or not request.GET.get("code"):
         description = _provider_words(request, "error_description", 200)
         if error == "access_denied":
-            sentence = "Authorization was denied at the provider's login page."
+            # The provider may say why (a policy, a missing role); otherwise the operator denied it.
+            said = provider_sentence(request.GET.get("error_description", ""))
+            sentence = (
+                _("The provider denied the authorization: “%(reason)s”") % {"reason": said}
+                if said
+                else "Authorization was denied at the provider's login page."
+            )
         else:
             sentence = f"The provider did not authorize ({error or 'no code returned'}{': ' + description if description else ''})."
         messages.error(request, authorization.refused(connection, request.user, sentence))

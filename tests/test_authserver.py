@@ -44,10 +44,11 @@ def inverbis_session(auth_server, **kwargs):
     )
 
 
-def authorization_code(auth_server):
-    """Run the browser part of the flow; return (session with its PKCE verifier, callback URL)."""
+def authorization_code(auth_server, prompt="consent"):
+    """Run the browser part of the flow; return (session with its PKCE verifier, callback URL).
+    prompt=consent goes with offline_access (OpenID Connect Core §11), as the server insists."""
     oauth = inverbis_session(auth_server)
-    url, state = oauth.authorization_url(auth_server.inverbis_auth_url)
+    url, state = oauth.authorization_url(auth_server.inverbis_auth_url, **({"prompt": prompt} if prompt else {}))
     callback = auth_server.authorize(url)
     assert query(callback)["state"] == state
     return oauth, callback
@@ -110,6 +111,14 @@ def test_authorization_code_with_pkce_then_userinfo(auth_server):
     assert userinfo.status_code == 200
     assert userinfo.json()["preferred_username"] == auth_server.username
     assert userinfo.json()["sub"]
+
+
+def test_offline_access_without_prompt_consent_is_dropped(auth_server):
+    # OpenID Connect Core §11: a strict provider ignores offline_access without prompt=consent.
+    oauth, callback = authorization_code(auth_server, prompt=None)
+    oauth.scope = ["openid"]  # what the server granted; requests-oauthlib compares with the asked
+    token = oauth.fetch_token(auth_server.inverbis_token_url, authorization_response=callback, include_client_id=True)
+    assert set(token["scope"]) == {"openid"}
 
 
 def exchange_code(auth_server, code, verifier):

@@ -31,6 +31,11 @@ CREDENTIALS = {
     # /v2/projects, and asking it for projects.read is invalid_scope.
     "hypatos_limited_client_id": "hypatos-limited-client",
     "hypatos_limited_client_secret": "hypatos-limited-secret-0123456789",
+    # Hypatos client whose ID and secret hold the characters RFC 6749 §2.3.1 makes a client
+    # form-encode before HTTP Basic: the server decodes them per the RFC (unquote_plus), so a
+    # client that sends them raw is refused with invalid_client.
+    "hypatos_strict_client_id": "hypatos:strict+client",
+    "hypatos_strict_client_secret": "s+e/c=r%2Bt:1 2%",
 }
 
 # Per client: name, client type, grant, secret (None for public) and the only
@@ -64,6 +69,13 @@ APPLICATIONS = {
         "grant": "client-credentials",
         "secret": CREDENTIALS["hypatos_limited_client_secret"],
         "scopes": ["documents.read"],
+    },
+    CREDENTIALS["hypatos_strict_client_id"]: {
+        "name": "Hypatos (form-encoded credentials)",
+        "client_type": "confidential",
+        "grant": "client-credentials",
+        "secret": CREDENTIALS["hypatos_strict_client_secret"],
+        "scopes": ["projects.read", "documents.read"],
     },
 }
 

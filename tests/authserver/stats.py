@@ -10,6 +10,7 @@ from collections import Counter
 _lock = threading.Lock()
 _by_grant_type = Counter()
 _by_provider = Counter()
+_revocations = Counter()  # RFC 7009 revocation requests, by provider
 
 
 def record(provider, grant_type):
@@ -18,12 +19,18 @@ def record(provider, grant_type):
         _by_provider[provider] += 1
 
 
+def record_revocation(provider):
+    with _lock:
+        _revocations[provider] += 1
+
+
 def snapshot():
     with _lock:
         return {
             "total": sum(_by_grant_type.values()),
             "by_grant_type": dict(_by_grant_type),
             "by_provider": dict(_by_provider),
+            "revocations": dict(_revocations),
         }
 
 
@@ -31,3 +38,4 @@ def reset():
     with _lock:
         _by_grant_type.clear()
         _by_provider.clear()
+        _revocations.clear()

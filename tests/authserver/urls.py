@@ -14,11 +14,14 @@ urlpatterns = [
     # Inverbis Analytics (Keycloak)
     path(
         f"{oidc}/auth",
-        views.realm_route(AuthorizationView.as_view(template_name="authserver/authorize.html")),
+        views.realm_route(
+            views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html"))
+        ),
         name="inverbis-auth",
     ),
     path(f"{oidc}/token", views.realm_route(views.CountingTokenView.as_view(provider="inverbis"))),
     path(f"{oidc}/userinfo", views.realm_route(views.userinfo)),
+    path(f"{oidc}/revoke", views.realm_route(views.CountingRevokeView.as_view(provider="inverbis"))),
     path(f"{realm}/.well-known/openid-configuration", views.realm_route(views.openid_configuration)),
     # Invenias
     path("identity/connect/token", views.CountingTokenView.as_view(provider="invenias")),

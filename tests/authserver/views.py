@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_backends import get_oauthlib_core
-from oauth2_provider.views import TokenView
+from oauth2_provider.views import RevokeTokenView, TokenView
 
 from . import stats
 from .seed import TENANT
@@ -61,6 +61,37 @@ class CountingTokenView(TokenView):
             with _refresh_lock:
                 return super().post(request, *args, **kwargs)
         return super().post(request, *args, **kwargs)
+
+
+class CountingRevokeView(RevokeTokenView):
+    """DOT's RFC 7009 revocation endpoint, counting requests per provider for /_test/stats."""
+
+    provider = ""
+
+    def post(self, request, *args, **kwargs):
+        stats.record_revocation(self.provider)
+        return super().post(request, *args, **kwargs)
+
+
+def offline_access_needs_consent(view):
+    """OpenID Connect Core §11, as a strict provider applies it: without `prompt=consent`, a
+    request for `offline_access` is ignored (the scope is dropped before the consent page)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        scopes = request.GET.get("scope", "").split()
+        if (
+            request.method == "GET"
+            and "offline_access" in scopes
+            and "consent" not in request.GET.get("prompt", "").split()
+        ):
+            query = request.GET.copy()
+            query["scope"] = " ".join(scope for scope in scopes if scope != "offline_access")
+            request.GET = query
+            request.META["QUERY_STRING"] = query.urlencode()
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def bearer_required(scope=None):
@@ -123,6 +154,7 @@ def openid_configuration(request):
             "authorization_endpoint": f"{endpoint}/auth",
             "token_endpoint": f"{endpoint}/token",
             "userinfo_endpoint": f"{endpoint}/userinfo",
+            "revocation_endpoint": f"{endpoint}/revoke",
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],

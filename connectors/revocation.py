@@ -1,0 +1,98 @@
+"""RFC 7009: a refresh token this app no longer uses is revoked at the provider, when the
+provider has a revocation endpoint (Provider.revocation_url).
+
+Two moments: a connection is deleted, and an authorization is replaced by a new one (Regenerate).
+Neither waits on the provider's answer for its own outcome: the request has a short timeout
+(REVOCATION_TIMEOUT), runs after the database transaction commits (never while a transaction is
+open), and a failure is recorded while the deletion or the new authorization stands.
+
+Where the outcome goes: after a replacement, in the connection's events. After a deletion the
+connection and its events are gone, so the outcome goes to the `connectors.events` log, the
+same log every event is written to.
+"""
+
+import copy
+import logging
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import pre_delete
+from django.utils.translation import gettext as _
+
+from . import events, failures, oauth
+
+logger = logging.getLogger("connectors.events")
+
+
+def can_revoke(connection, refresh_token):
+    return bool(refresh_token and connection.provider_info.revocation_url(connection))
+
+
+def _revoke(connection, refresh_token):
+    """(succeeded, sentence); never raises for a partner's failure."""
+    try:
+        url = oauth.revoke(connection, refresh_token)
+    except failures.OAuthFailure as failure:
+        return False, _("The previous refresh token could not be revoked at the provider: %(reason)s") % {
+            "reason": failure.message
+        }
+    return True, _("The previous refresh token was revoked at %(host)s.") % {"host": failures.host_of(url)}
+
+
+# -- a replaced authorization -------------------------------------------------------------------
+
+
+def after_replacement(connection, old_refresh_token, user=None):
+    """Revoke the refresh token a new authorization replaced, once the new one is committed."""
+    if not old_refresh_token or old_refresh_token == connection.refresh_token:
+        return
+    if not can_revoke(connection, old_refresh_token):
+        return
+    if connection.provider_info.revocation_ends_grant:
+        # Revoking it would end the client's whole grant at this provider, the new
+        # authorization included (Keycloak removes the consent and every client session).
+        events.record(
+            connection,
+            "revocation skipped",
+            user,
+            detail=_(
+                "The previous refresh token was not revoked: at %(provider)s that would also end the new authorization."
+            )
+            % {"provider": connection.provider_info.label},
+        )
+        return
+    transaction.on_commit(partial(_revoke_replaced, connection, old_refresh_token, user))
+
+
+def _revoke_replaced(connection, refresh_token, user):
+    succeeded, sentence = _revoke(connection, refresh_token)
+    events.record(
+        connection, "revoked" if succeeded else "revocation failed", user, succeeded=succeeded, detail=sentence
+    )
+
+
+# -- a deleted connection -----------------------------------------------------------------------
+
+
+def on_pre_delete(sender, instance, **kwargs):
+    """Before a connection row goes (admin, queryset, command alike): remember its refresh token
+    and revoke it once the deletion is committed; a rolled-back deletion revokes nothing."""
+    from .models import Connection
+
+    # Deleting a provider's connection deletes its base row too: act once, on the provider's model.
+    if not isinstance(instance, Connection) or type(instance) is Connection:
+        return
+    if not can_revoke(instance, instance.refresh_token):
+        return
+    # A copy: the deletion sets the instance's primary key to None afterwards.
+    transaction.on_commit(partial(_revoke_deleted, copy.copy(instance)), using=kwargs.get("using"))
+
+
+def _revoke_deleted(connection):
+    succeeded, sentence = _revoke(connection, connection.refresh_token)
+    log = logger.info if succeeded else logger.warning
+    log("connection %s (%s) deleted: %s", connection.pk, connection.name, sentence)
+
+
+def connect():
+    pre_delete.connect(on_pre_delete, dispatch_uid="connectors.revocation.on_pre_delete")
