@@ -33,6 +33,7 @@ test: $(TESTDEPS)
 	bash tests/prerequisites.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
 	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -m database

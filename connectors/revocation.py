@@ -14,6 +14,7 @@ same log every event is written to.
 import copy
 import logging
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models.signals import pre_delete
@@ -21,14 +22,17 @@ from django.utils.translation import gettext as _
 
 from . import events, failures, oauth
 
+if TYPE_CHECKING:
+    from .models import Connection
+
 logger = logging.getLogger("connectors.events")
 
 
-def can_revoke(connection, refresh_token):
+def can_revoke(connection: "Connection", refresh_token: str) -> bool:
     return bool(refresh_token and connection.provider_info.revocation_url(connection))
 
 
-def _revoke(connection, refresh_token):
+def _revoke(connection: "Connection", refresh_token: str) -> tuple[bool, str]:
     """(succeeded, sentence); never raises for a partner's failure."""
     try:
         url = oauth.revoke(connection, refresh_token)
@@ -42,7 +46,7 @@ def _revoke(connection, refresh_token):
 # -- a replaced authorization -------------------------------------------------------------------
 
 
-def after_replacement(connection, old_refresh_token, user=None):
+def after_replacement(connection: "Connection", old_refresh_token: str, user: Any = None) -> None:
     """Revoke the refresh token a new authorization replaced, once the new one is committed."""
     if not old_refresh_token or old_refresh_token == connection.refresh_token:
         return
@@ -64,7 +68,7 @@ def after_replacement(connection, old_refresh_token, user=None):
     transaction.on_commit(partial(_revoke_replaced, connection, old_refresh_token, user))
 
 
-def _revoke_replaced(connection, refresh_token, user):
+def _revoke_replaced(connection: "Connection", refresh_token: str, user: Any) -> None:
     succeeded, sentence = _revoke(connection, refresh_token)
     events.record(
         connection, "revoked" if succeeded else "revocation failed", user, succeeded=succeeded, detail=sentence
@@ -74,7 +78,7 @@ def _revoke_replaced(connection, refresh_token, user):
 # -- a deleted connection -----------------------------------------------------------------------
 
 
-def on_pre_delete(sender, instance, **kwargs):
+def on_pre_delete(sender: type, instance: object, **kwargs: Any) -> None:
     """Before a connection row goes (admin, queryset, command alike): remember its refresh token
     and revoke it once the deletion is committed; a rolled-back deletion revokes nothing."""
     from .models import Connection
@@ -88,11 +92,11 @@ def on_pre_delete(sender, instance, **kwargs):
     transaction.on_commit(partial(_revoke_deleted, copy.copy(instance)), using=kwargs.get("using"))
 
 
-def _revoke_deleted(connection):
+def _revoke_deleted(connection: "Connection") -> None:
     succeeded, sentence = _revoke(connection, connection.refresh_token)
     log = logger.info if succeeded else logger.warning
     log("connection %s (%s) deleted: %s", connection.pk, connection.name, sentence)
 
 
-def connect():
+def connect() -> None:
     pre_delete.connect(on_pre_delete, dispatch_uid="connectors.revocation.on_pre_delete")

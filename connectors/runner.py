@@ -79,4 +79,4 @@ def test_connections(connections, *, user=None, workers=None):
 
 
 # Not a test, despite the name: pytest would collect it from any test module that imports it.
-test_connections.__test__ = False
+test_connections.__test__ = False  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ renewal (timeout, 5xx, …) keeps the stored tokens and records the failure.
 """
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import requests
 from django.db import transaction
@@ -16,6 +17,9 @@ from . import events, failures, oauth, validators
 from .app_settings import app_settings
 from .models import Status
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
+
+if TYPE_CHECKING:
+    from .models import Connection
 
 # No partner issues access tokens for longer; a larger expires_in is a broken answer.
 MAX_LIFETIME_SECONDS = 366 * 24 * 3600
@@ -127,7 +131,7 @@ def _hosts_differ(connection, stored):
     )
 
 
-def get_access_token(connection, *, margin=None):
+def get_access_token(connection: "Connection", *, margin: int | None = None) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
     (seconds; default REFRESH_MARGIN_SECONDS).
 
@@ -164,7 +168,7 @@ def get_access_token(connection, *, margin=None):
     return connection.access_token
 
 
-def access_token_for(pk):
+def access_token_for(pk: int) -> str:
     """The valid access token of connection `pk`, for code that holds only the id.
 
     The hot path is one SELECT of two columns and one decryption, without building a model
@@ -189,7 +193,7 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
-def session(connection):
+def session(connection: "Connection") -> requests.Session:
     http = requests.Session()
     http.auth = BearerAuth(connection)
     return http

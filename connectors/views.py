@@ -39,8 +39,8 @@ def oauth_callback(request):
     overview = reverse("admin:connectors_connection_changelist")
     try:
         connection_id, verifier = state.consume(request, request.GET.get("state"))
-    except state.StateError as error:
-        messages.error(request, str(error))
+    except state.StateError as refused:
+        messages.error(request, str(refused))
         return HttpResponseRedirect(overview)
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:

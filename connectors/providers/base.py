@@ -21,19 +21,19 @@ class Provider:
     grant: str
     default_scope: str
     # Host patterns the provider's URLs may point at; `*` stands for one DNS label.
-    allowed_hosts: tuple
+    allowed_hosts: tuple[str, ...]
     # Field names on each tab, in the order the provider's documentation lists them.
-    connection_fields: tuple
-    oauth_fields: tuple
+    connection_fields: tuple[str, ...]
+    oauth_fields: tuple[str, ...]
     # Every field holding a URL the connection sends credentials or tokens to.
-    url_fields: tuple = ()
+    url_fields: tuple[str, ...] = ()
     # URL fields the operator may leave blank to get the derived default.
-    derived_url_fields: tuple = ()
+    derived_url_fields: tuple[str, ...] = ()
     # Documented values offered for a URL field in a drop-down: {field: (url, ...)}.
-    url_suggestions: dict = field(default_factory=dict)
+    url_suggestions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Read-only lines on a tab: (tab, attribute, label, value), e.g. the fixed grant type.
-    fixed_values: tuple = ()
-    help_texts: dict = field(default_factory=dict)
+    fixed_values: tuple[tuple[str, str, str, str], ...] = ()
+    help_texts: Mapping[str, str] = field(default_factory=dict)
     # This provider's own rules for its own fields: {field: (check, ...)}. A check raises
     # ValidationError with the sentence to show, and may return a normalized value. The model
     # applies them (connectors/rules.py), so a field of the same name at another provider
