@@ -88,8 +88,24 @@ def on_pre_delete(sender: type, instance: object, **kwargs: Any) -> None:
         return
     if not can_revoke(instance, instance.refresh_token):
         return
+    if instance.provider_info.revocation_ends_grant and _shares_the_grant(instance):
+        logger.info(
+            "connection %s (%s) deleted: its refresh token was not revoked, because another connection "
+            "uses the same client there and revoking would end its authorization too.",
+            instance.pk,
+            instance.name,
+        )
+        return
     # A copy: the deletion sets the instance's primary key to None afterwards.
     transaction.on_commit(partial(_revoke_deleted, copy.copy(instance)), using=kwargs.get("using"))
+
+
+def _shares_the_grant(connection: "Connection") -> bool:
+    """Another connection holds a refresh token of the same client at the same token endpoint:
+    where revocation ends the client's whole grant for the user, it could end that one too."""
+    others = type(connection).objects.filter(client_id=connection.client_id, token_url=connection.token_url)
+    # Encrypted values cannot be compared in SQL: read the few candidates' tokens.
+    return any(other.refresh_token for other in others.exclude(pk=connection.pk).only("refresh_token"))
 
 
 def _revoke_deleted(connection: "Connection") -> None:

@@ -174,6 +174,23 @@ def test_a_queryset_delete_outside_the_admin_revokes_too(admin_client, auth_serv
     assert refresh_status(auth_server, connection.refresh_token) == (400, "invalid_grant")
 
 
+def test_no_revocation_where_it_would_end_another_connections_grant(
+    admin_client, auth_server, django_capture_on_commit_callbacks, caplog
+):
+    # Keycloak ends the client's whole grant for the user: a second connection of the same client
+    # at the same realm would lose its authorization too.
+    first = authorized_inverbis(admin_client, auth_server)
+    second = authorized_inverbis(admin_client, auth_server, name="Inverbis second")
+    auth_server.reset_stats()
+    caplog.set_level(logging.INFO, logger="connectors.events")
+    with django_capture_on_commit_callbacks(execute=True):
+        first.delete()
+    assert auth_server.stats()["revocations"] == {}
+    assert "not revoked, because another connection uses the same client" in caplog.text
+    second.refresh_from_db()
+    assert refresh_status(auth_server, second.refresh_token)[0] == 200
+
+
 def test_a_failing_revocation_does_not_block_the_deletion(
     admin_client, auth_server, django_capture_on_commit_callbacks, caplog
 ):
