@@ -117,3 +117,14 @@ def test_a_changed_provider_label_needs_no_migration(monkeypatch):
     assert ("invenias", "Invenias (renamed)") in Connection._meta.get_field("provider").choices
     # --check exits non-zero (SystemExit) when makemigrations would write a migration.
     call_command("makemigrations", "connectors", "--check", "--dry-run", stdout=StringIO())
+
+
+def test_the_derive_urls_view_applies_the_providers_own_rules(admin_client):
+    answer = admin_client.get("/admin/connectors/inverbisconnection/derive-urls/", {"tenant": "a/../b"}).json()
+    assert answer["urls"] == {} and "realm name" in answer["errors"]["tenant"]
+    answer = admin_client.get("/admin/connectors/inverbisconnection/derive-urls/", {"tenant": "acme", "server": "eu"})
+    assert answer.json()["urls"]["token_url"] == (
+        "https://identity.eu.inverbisanalytics.com/auth/realms/acme/protocol/openid-connect/token"
+    )
+    answer = admin_client.get("/admin/connectors/inveniasconnection/derive-urls/", {"subdomain": "evil.com/x"}).json()
+    assert "one DNS label" in answer["errors"]["subdomain"]
