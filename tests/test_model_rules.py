@@ -93,6 +93,7 @@ def test_a_field_rule_belongs_to_its_provider_only():
 # -- names are unique per provider regardless of case, in the database -------------------------
 
 
+@pytest.mark.database
 def test_the_database_refuses_a_name_differing_only_in_case():
     InveniasConnection.objects.create(**{**BY_MODEL["inveniasconnection"], "name": "Prod"})
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -102,6 +103,7 @@ def test_the_database_refuses_a_name_differing_only_in_case():
     assert Connection.objects.count() == 2
 
 
+@pytest.mark.database
 def test_full_clean_names_the_duplicate_on_the_name_field():
     InveniasConnection.objects.create(**{**BY_MODEL["inveniasconnection"], "name": "Prod"})
     errors = full_clean_errors(model_instance("inveniasconnection", name="PROD"))
