@@ -10,7 +10,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import buttons, display, events, rules, runner
+from . import buttons, display, events, revocation, rules, runner
 from .callback import callback_url
 from .forms import connection_form_class
 from .models import Connection
@@ -226,7 +226,11 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         return display.last_test_cell(obj)
 
     def save_model(self, request, obj, form, change):
+        # The tokens a host change drops are revoked where they were issued (RFC 7009).
+        before = type(obj).objects.get(pk=obj.pk) if change and form.hosts_changed else None
         super().save_model(request, obj, form, change)
+        if before is not None:
+            revocation.after_host_change(before, request.user)
         if change:
             if form.changed_field_labels:
                 events.record(obj, "changed", request.user, detail=", ".join(form.changed_field_labels))

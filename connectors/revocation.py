@@ -75,6 +75,17 @@ def _revoke_replaced(connection: "Connection", refresh_token: str, user: Any) ->
     )
 
 
+def after_host_change(stored: "Connection", user: Any = None) -> None:
+    """A URL moved to another host and the tokens were dropped: revoke the dropped refresh token
+    at the server that issued it (`stored`, the connection as it was before the change), once the
+    change is committed."""
+    if not can_revoke(stored, stored.refresh_token):
+        return
+    if stored.provider_info.revocation_ends_grant and _shares_the_grant(stored):
+        return
+    transaction.on_commit(partial(_revoke_replaced, copy.copy(stored), stored.refresh_token, user))
+
+
 # -- a deleted connection -----------------------------------------------------------------------
 
 

@@ -224,6 +224,29 @@ def test_a_rolled_back_deletion_revokes_nothing(admin_client, auth_server, djang
     assert Connection.objects.filter(pk=connection.pk).exists()
 
 
+def test_a_host_change_revokes_the_dropped_refresh_token_where_it_was_issued(
+    admin_client, auth_server, django_capture_on_commit_callbacks, settings
+):
+    connection = authorized_inverbis(admin_client, auth_server)
+    old = connection.refresh_token
+    auth_server.reset_stats()
+    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
+    moved = {
+        name: inverbis_form(auth_server)[name].replace("127.0.0.1", "localhost")
+        for name in ("authorization_url", "token_url")
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            change_url("inverbisconnection", connection.pk), {**inverbis_form(auth_server), **moved}
+        )
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert not connection.refresh_token and connection.token_url == moved["token_url"]
+    assert auth_server.stats()["revocations"] == {"inverbis": 1}
+    assert refresh_status(auth_server, old) == (400, "invalid_grant")
+    assert "revoked at 127.0.0.1" in connection.events.get(action="revoked").detail
+
+
 def test_regenerate_revokes_the_replaced_refresh_token(
     admin_client, auth_server, django_capture_on_commit_callbacks, monkeypatch
 ):
