@@ -31,6 +31,11 @@ DEFAULTS = {
     # test mostly waits on the partner, so a few threads cut the wall time; the bound keeps one
     # run from opening hundreds of sockets and database connections.
     "TEST_WORKERS": 8,
+    # Requests one API key may make per window (connectors/api/ratelimit.py); 0 turns the limit
+    # off. Counted in Django's cache: per process with the default local-memory cache.
+    "API_RATE_LIMIT": 600,
+    # The length of that window, in seconds.
+    "API_RATE_LIMIT_WINDOW_SECONDS": 60,
 }
 
 

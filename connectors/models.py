@@ -11,10 +11,11 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from encrypted_model_fields.fields import EncryptedCharField, EncryptedMixin, EncryptedTextField
 
 from . import rules
-from .providers import get_provider, provider_choices
+from .providers import PROVIDERS, get_provider, provider_choices
 from .providers.base import Provider
 from .providers.hypatos import default_endpoint as hypatos_default_endpoint
 
@@ -233,3 +234,63 @@ def encrypted_columns():
         names = [f.name for f in model._meta.local_fields if isinstance(f, EncryptedMixin)]
         if names:
             yield model, names
+
+
+class ApiKey(models.Model):
+    """A key for one consumer of the token API (connectors/api/). The key itself is shown once at
+    creation and stored only as a hash; connectors/apikeys.py makes, checks and scopes keys."""
+
+    name = models.CharField(
+        gettext_lazy("name"),
+        max_length=100,
+        unique=True,
+        help_text=gettext_lazy("Who uses this key, e.g. “billing-service”."),
+    )
+    # The key's first characters, stored in clear to find its row (and to tell keys apart in the
+    # list); the rest of the key is only in key_hash.
+    key_prefix = models.CharField(gettext_lazy("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    connections = models.ManyToManyField(
+        Connection,
+        blank=True,
+        related_name="api_keys",
+        verbose_name=gettext_lazy("connections"),
+        help_text=gettext_lazy("The connections this key may use."),
+    )
+    providers = models.JSONField(
+        gettext_lazy("providers"),
+        default=list,
+        blank=True,
+        help_text=gettext_lazy("Every connection of these providers, including ones added later."),
+    )
+    may_obtain_tokens = models.BooleanField(
+        gettext_lazy("may obtain tokens"),
+        default=False,
+        help_text=gettext_lazy("Without it the key reads only the connections' metadata and health."),
+    )
+    created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(
+        gettext_lazy("expires"), null=True, blank=True, help_text=gettext_lazy("Blank: never.")
+    )
+    revoked_at = models.DateTimeField(gettext_lazy("revoked"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(gettext_lazy("last used"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = gettext_lazy("API key")
+        verbose_name_plural = gettext_lazy("API keys")
+        # Managing keys is its own permission (superusers hold it implicitly), not the usual
+        # add/change/delete trio: whoever may hand out tokens must be chosen on purpose.
+        default_permissions = ()
+        permissions = [("manage_api_keys", gettext_lazy("Can manage API keys"))]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        unknown = sorted(set(self.providers or []) - set(PROVIDERS))
+        if not isinstance(self.providers, list) or unknown:
+            raise ValidationError(
+                {"providers": gettext_lazy("Unknown provider(s): %(keys)s.") % {"keys": ", ".join(map(str, unknown))}}
+            )

@@ -131,14 +131,28 @@ def _hosts_differ(connection, stored):
     )
 
 
-def get_access_token(connection: "Connection", *, margin: int | None = None) -> str:
+def _margin(connection, margin, force, asked_at):
+    """The renewal margin; forced, one that renews a token obtained before `asked_at` and treats
+    one obtained since as fresh (another caller's forced renewal already did the work)."""
+    if not force:
+        return margin
+    obtained = connection.token_obtained_at
+    if obtained is None or obtained < asked_at:
+        return 2 * MAX_LIFETIME_SECONDS  # longer than any token lives: renew
+    return margin
+
+
+def get_access_token(connection: "Connection", *, margin: int | None = None, force: bool = False) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
-    (seconds; default REFRESH_MARGIN_SECONDS).
+    (seconds; default REFRESH_MARGIN_SECONDS), or in any case with force=True.
 
     The renewal happens under `select_for_update` and re-reads the row inside the lock: callers
-    that waited find the token another process just stored and make no request of their own.
+    that waited find the token another process just stored and make no request of their own. A
+    forced renewal counts as done by a token obtained after the call began, so many callers forcing
+    at once still renew once.
     """
-    if not needs_renewal(connection, margin=margin):
+    asked_at = timezone.now()
+    if not needs_renewal(connection, margin=_margin(connection, margin, force, asked_at)):
         return connection.access_token
     model = type(connection.specific)
     failure = None
@@ -150,7 +164,7 @@ def get_access_token(connection: "Connection", *, margin: int | None = None) -> 
             raise failures.OAuthFailure(
                 "not_authorized", "A URL now points at another host: save, then click Regenerate."
             )
-        if needs_renewal(locked, margin=margin):
+        if needs_renewal(locked, margin=_margin(locked, margin, force, asked_at)):
             try:
                 token, action = _renew(locked)
             except failures.OAuthFailure as error:

@@ -1,0 +1,58 @@
+"""RFC 9457 problem details: every error of the API is one JSON object with `type`, `title`,
+`status` and `detail`, where `detail` is the same one-sentence message the admin shows."""
+
+import json
+import math
+
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import add_never_cache_headers
+
+from ..app_settings import app_settings
+
+CONTENT_TYPE = "application/problem+json"
+
+# slug -> (HTTP status, title). The type URI of a problem is {PUBLIC_BASE_URL}/api/v1/problems/{slug}
+# (README, API, lists them); consumers switch on it, people read title and detail.
+TYPES = {
+    "invalid-request": (400, _("The request is not valid")),
+    "invalid-key": (401, _("No valid API key")),
+    "tokens-not-allowed": (403, _("This API key may not obtain tokens")),
+    "not-found": (404, _("No such connection")),
+    "not-authorized": (409, _("The connection is not authorized")),
+    "needs-reauthorization": (409, _("The connection needs reauthorization")),
+    "rate-limited": (429, _("Too many requests")),
+    "partner-failed": (502, _("The partner did not issue a token")),
+    "server-error": (500, _("Internal error")),
+}
+
+
+class Problem(Exception):
+    """An API error to answer as problem details; `extensions` become extra members."""
+
+    def __init__(self, slug, detail, *, headers=None, **extensions):
+        super().__init__(str(detail))
+        self.slug = slug
+        self.detail = str(detail)
+        self.headers = headers or {}
+        self.extensions = extensions
+
+
+def type_uri(slug):
+    return f"{app_settings.PUBLIC_BASE_URL}/api/v1/problems/{slug}"
+
+
+def response(problem):
+    status, title = TYPES[problem.slug]
+    body = {"type": type_uri(problem.slug), "title": str(title), "status": status, "detail": problem.detail}
+    body.update(problem.extensions)
+    answer = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=CONTENT_TYPE)
+    for name, value in problem.headers.items():
+        answer[name] = value
+    add_never_cache_headers(answer)
+    return answer
+
+
+def retry_after(seconds):
+    """A Retry-After value: whole seconds, at least one (RFC 9110 §10.2.3)."""
+    return str(max(1, math.ceil(seconds)))

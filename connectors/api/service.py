@@ -1,0 +1,106 @@
+"""What the API's endpoints do, apart from HTTP: which connection a key may use, handing out a
+token through the one renewal path (connectors/tokens.py), and Test Connection."""
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import apikeys, diagnostics, events, failures, tokens
+from ..app_settings import app_settings
+from ..health import health_of
+from ..models import Connection
+from .problems import Problem
+
+TOKEN_COLUMNS = ("access_token", "token_expires_at", "token_type", "token_scope")
+
+
+def not_found():
+    # The same answer for a connection that does not exist and one the key may not see, so a key
+    # cannot find out which ids exist.
+    return Problem("not-found", _("There is no connection with this id for this API key."))
+
+
+def connection_summary(connection, now=None):
+    state = health_of(connection, now)
+    last_test = None
+    if connection.last_test_at is not None:
+        last_test = {
+            "at": connection.last_test_at,
+            "passed": bool(connection.last_test_passed),
+            "message": connection.last_test_message,
+        }
+    return {
+        "id": connection.pk,
+        "provider": connection.provider,
+        "provider_label": connection.provider_info.label,
+        "name": connection.name,
+        "health": {"code": state.code.value, "label": str(state.label)},
+        "token_expires_at": connection.token_expires_at if connection.access_token else None,
+        "last_test": last_test,
+    }
+
+
+def list_connections(api_key):
+    now = timezone.now()
+    return [connection_summary(c, now) for c in apikeys.connections_for(api_key).order_by("provider", "name", "pk")]
+
+
+def visible_connection(api_key, connection_id):
+    connection = Connection.objects.filter(apikeys.visible_to(api_key), pk=connection_id).first()
+    if connection is None:
+        raise not_found()
+    return connection
+
+
+def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refresh=False):
+    """The token answer for `connection_id`, renewed first when needed; records the handout."""
+    if not api_key.may_obtain_tokens:
+        raise Problem(
+            "tokens-not-allowed",
+            _("This API key may read connections and their health, not obtain tokens: ask for a key that may."),
+        )
+    margin = app_settings.REFRESH_MARGIN_SECONDS if min_valid_seconds is None else min_valid_seconds
+    # The hot path: one query for the token columns of a connection the key may see.
+    row = Connection.objects.filter(apikeys.visible_to(api_key), pk=connection_id).values_list(*TOKEN_COLUMNS).first()
+    if row is None:
+        raise not_found()
+    access_token, expires_at, token_type, scope = row
+    if force_refresh or not tokens.is_fresh(access_token, expires_at, margin=margin):
+        connection = Connection.objects.get(pk=connection_id)
+        try:
+            access_token = tokens.get_access_token(connection, margin=margin, force=force_refresh)
+        except failures.OAuthFailure as failure:
+            raise problem_from_failure(connection, failure) from None
+        expires_at, token_type, scope = connection.token_expires_at, connection.token_type, connection.token_scope
+    events.record(
+        Connection(pk=connection_id),
+        "token handed out",
+        detail=_("to API key “%(name)s”") % {"name": api_key.name},
+    )
+    expires_in = int((expires_at - timezone.now()).total_seconds()) if expires_at else None
+    return {
+        "access_token": access_token,
+        "token_type": token_type or "Bearer",
+        "expires_at": expires_at,
+        "expires_in": expires_in,
+        "scope": scope,
+    }
+
+
+def run_test(api_key, connection_id):
+    connection = visible_connection(api_key, connection_id).specific
+    return diagnostics.run_test(connection, record=True).as_dict()
+
+
+def problem_from_failure(connection, failure):
+    """The problem answer for a renewal that failed, with the sentence the admin shows."""
+    if failure.kind in ("needs_reauthorization", "not_authorized"):
+        slug = failure.kind.replace("_", "-")
+        return Problem(slug, failure.message, regenerate_url=admin_page(connection))
+    return Problem("partner-failed", failure.message, kind=failure.kind)
+
+
+def admin_page(connection):
+    """The connection's admin page (with Generate/Regenerate), absolute from PUBLIC_BASE_URL."""
+    model_name = connection.provider_info.model_name.lower()
+    return app_settings.PUBLIC_BASE_URL + reverse(f"admin:connectors_{model_name}_change", args=[connection.pk])
