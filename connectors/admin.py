@@ -294,3 +294,6 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
 
 for _provider in PROVIDERS.values():
     admin.site.register(apps.get_model("connectors", _provider.model_name), connection_admin_class(_provider))
+
+# The API keys' admin lives in its own module; importing it registers it.
+from . import apikey_admin  # noqa: E402,F401

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from .. import apikeys, diagnostics, events, failures, tokens
 from ..app_settings import app_settings
 from ..health import health_of
-from ..models import Connection
+from ..models import Connection, Status
 from .problems import Problem
 
 TOKEN_COLUMNS = ("access_token", "token_expires_at", "token_type", "token_scope")
@@ -94,9 +94,12 @@ def run_test(api_key, connection_id):
 
 def problem_from_failure(connection, failure):
     """The problem answer for a renewal that failed, with the sentence the admin shows."""
-    if failure.kind in ("needs_reauthorization", "not_authorized"):
-        slug = failure.kind.replace("_", "-")
-        return Problem(slug, failure.message, regenerate_url=admin_page(connection))
+    # get_access_token() leaves the stored status on `connection`: a refused refresh token
+    # (invalid_grant) has just made it "needs reauthorization".
+    if failure.kind == "needs_reauthorization" or connection.status == Status.NEEDS_REAUTHORIZATION:
+        return Problem("needs-reauthorization", failure.message, regenerate_url=admin_page(connection))
+    if failure.kind == "not_authorized":
+        return Problem("not-authorized", failure.message, regenerate_url=admin_page(connection))
     return Problem("partner-failed", failure.message, kind=failure.kind)
 
 
