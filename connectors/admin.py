@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from . import buttons, display, events, revocation, rules, runner
 from .callback import callback_url
+from .definitions_admin import duplicate_selected, export_selected
 from .forms import connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
@@ -78,7 +79,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     list_display = ("name", "status_badge", "token_expiry", "last_test")
     search_fields = ("name",)
     list_filter = ("status", LastTestFilter)
-    actions = (test_selected_connections,)
+    actions = (test_selected_connections, export_selected, duplicate_selected)
 
     class Media:
         css = {"all": ("connectors/connections.css",)}
@@ -268,7 +269,7 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
     list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")
     list_filter = ("provider", "status", LastTestFilter)
     search_fields = ("name",)
-    actions = (test_selected_connections,)
+    actions = (test_selected_connections, export_selected, duplicate_selected)
 
     class Media:
         css = {"all": ("connectors/connections.css",)}

@@ -1,0 +1,70 @@
+"""Read connection definitions written by export_connections: a dry run shows what would change;
+--apply saves it (all or nothing) and lists the secrets to enter afterwards."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ... import definitions
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare a connection definitions file with the stored connections (create, update or unchanged, "
+        "by provider and name, ignoring case) and, with --apply, save it. A dry run is the default."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The JSON file (- for standard input).")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--dry-run", action="store_true", help="Only show what would change (the default).")
+        mode.add_argument("--apply", action="store_true", help="Save the changes.")
+
+    def handle(self, *args, file, apply, **options):
+        try:
+            if file == "-":
+                document = json.load(sys.stdin)
+            else:
+                with open(file, encoding="utf-8") as source:
+                    document = json.load(source)
+            import_plan = definitions.plan(document)
+        except (OSError, ValueError) as error:
+            raise CommandError(f"Cannot read {file}: {error}") from None
+        except definitions.DocumentError as error:
+            raise CommandError(str(error)) from None
+        for line in describe(import_plan):
+            self.stdout.write(line)
+        if not import_plan.valid:
+            raise CommandError("Nothing was saved: fix the entries marked invalid.", returncode=1)
+        if not apply:
+            self.stdout.write("Dry run: nothing was saved. Run again with --apply to save.")
+            return
+        definitions.apply(import_plan)
+        self.stdout.write(
+            f"Saved: {import_plan.count('create')} created, {import_plan.count('update')} updated, "
+            f"{import_plan.count('unchanged')} unchanged."
+        )
+        to_enter = [item for item in import_plan.items if item.secrets_to_enter and item.action != "unchanged"]
+        if to_enter:
+            self.stdout.write("Enter these secrets in the admin before using the connections:")
+            for item in to_enter:
+                self.stdout.write(f"  {item.label}: {', '.join(item.secrets_to_enter)}")
+
+
+def describe(import_plan):
+    """The dry-run report: one line per connection, then its changed fields or errors."""
+    for item in import_plan.items:
+        yield f"{item.action.upper():9} {item.label}"
+        for label, old, new in item.changes:
+            yield f"          {label}: {old!r} → {new!r}"
+        for error in item.errors:
+            yield f"          {error}"
+        if item.clears_secrets:
+            yield "          A URL moves to another host: the stored secrets and tokens will be cleared."
+        if item.secrets_to_enter and item.action in ("create", "update"):
+            yield f"          Secrets to enter afterwards: {', '.join(item.secrets_to_enter)}"
+    yield (
+        f"{import_plan.count('create')} to create, {import_plan.count('update')} to update, "
+        f"{import_plan.count('unchanged')} unchanged, {import_plan.count('invalid')} invalid."
+    )
