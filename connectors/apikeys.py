@@ -66,7 +66,10 @@ def check(raw_key, now=None):
     """Find the key behind a bearer value; refuses unknown, revoked and expired keys."""
     now = now or timezone.now()
     prefix = _prefix_of(raw_key)
-    api_key = ApiKey.objects.filter(key_prefix=prefix).first() if prefix else None
+    try:
+        api_key = ApiKey.objects.get(key_prefix=prefix) if prefix else None
+    except ApiKey.DoesNotExist:
+        api_key = None
     # Compared in constant time, and a hash is computed even without a row, so the answer's timing
     # does not tell a valid prefix from an invalid one.
     candidate = hash_key(raw_key)
