@@ -289,8 +289,13 @@ class ApiKey(models.Model):
 
     def clean(self):
         super().clean()
-        unknown = sorted(set(self.providers or []) - set(PROVIDERS))
-        if not isinstance(self.providers, list) or unknown:
+        if not isinstance(self.providers, list):
+            raise ValidationError({"providers": _("Enter a list of provider keys.")})
+        unknown = sorted(str(key) for key in set(map(str, self.providers)) - set(PROVIDERS))
+        if unknown:
             raise ValidationError(
-                {"providers": gettext_lazy("Unknown provider(s): %(keys)s.") % {"keys": ", ".join(map(str, unknown))}}
+                {
+                    "providers": _("Unknown provider(s): %(unknown)s; known: %(known)s.")
+                    % {"unknown": ", ".join(unknown), "known": ", ".join(PROVIDERS)}
+                }
             )
