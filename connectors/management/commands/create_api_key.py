@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ... import apikeys
 from ...models import Connection
@@ -34,13 +35,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, connection, provider, tokens, expires, **options):
         if not connection and not provider:
-            raise CommandError("Name at least one --connection ID or --provider KEY: the key would see nothing.")
+            raise CommandError(_("Name at least one --connection ID or --provider KEY: the key would see nothing."))
         if expires is not None and expires < 1:
-            raise CommandError("--expires must be at least 1 day.")
+            raise CommandError(_("--expires must be at least 1 day."))
         connections = list(Connection.objects.filter(pk__in=connection))
         missing = sorted(set(connection) - {c.pk for c in connections})
         if missing:
-            raise CommandError(f"No connection with id {', '.join(map(str, missing))}.")
+            raise CommandError(_("No connection with id %(ids)s.") % {"ids": ", ".join(map(str, missing))})
         expires_at = timezone.now() + timedelta(days=expires) if expires else None
         try:
             api_key, raw_key = apikeys.create(
@@ -48,9 +49,11 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())) from None
+        scope = _("tokens and metadata") if tokens else _("metadata only")
+        expiry = _(", expires %(date)s") % {"date": f"{expires_at:%Y-%m-%d}"} if expires_at else ""
         self.stderr.write(
-            f"Created API key “{api_key.name}” ({'tokens and metadata' if tokens else 'metadata only'}"
-            f"{f', expires {expires_at:%Y-%m-%d}' if expires_at else ''}). It is shown only now:"
+            _("Created API key “%(name)s” (%(scope)s%(expiry)s). It is shown only now:")
+            % {"name": api_key.name, "scope": scope, "expiry": expiry}
         )
         # The key alone on stdout, so a script can capture it: KEY=$(manage.py create_api_key …)
         self.stdout.write(raw_key)

@@ -3,6 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from ... import definitions, runner
 from ...models import Connection
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         if output:
             with open(output, "w", encoding="utf-8") as file:
                 file.write(text)
-            self.stderr.write(f"Wrote {len(document['connections'])} connection definition(s) to {output}.")
+            self.stderr.write(
+                _("Wrote %(count)d connection definition(s) to %(file)s.")
+                % {"count": len(document["connections"]), "file": output}
+            )
         else:
             self.stdout.write(text, ending="")

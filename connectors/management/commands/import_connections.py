@@ -5,6 +5,7 @@ import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from ... import definitions
 
@@ -30,24 +31,23 @@ class Command(BaseCommand):
                     document = json.load(source)
             import_plan = definitions.plan(document)
         except (OSError, ValueError) as error:
-            raise CommandError(f"Cannot read {file}: {error}") from None
+            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": error}) from None
         except definitions.DocumentError as error:
             raise CommandError(str(error)) from None
         for line in describe(import_plan):
             self.stdout.write(line)
         if not import_plan.valid:
-            raise CommandError("Nothing was saved: fix the entries marked invalid.", returncode=1)
+            raise CommandError(_("Nothing was saved: fix the entries marked invalid."), returncode=1)
         if not apply:
-            self.stdout.write("Dry run: nothing was saved. Run again with --apply to save.")
+            self.stdout.write(_("Dry run: nothing was saved. Run again with --apply to save."))
             return
         definitions.apply(import_plan)
         self.stdout.write(
-            f"Saved: {import_plan.count('create')} created, {import_plan.count('update')} updated, "
-            f"{import_plan.count('unchanged')} unchanged."
+            _("Saved: %(create)d created, %(update)d updated, %(unchanged)d unchanged.") % counts(import_plan)
         )
         to_enter = [item for item in import_plan.items if item.secrets_to_enter and item.action != "unchanged"]
         if to_enter:
-            self.stdout.write("Enter these secrets in the admin before using the connections:")
+            self.stdout.write(_("Enter these secrets in the admin before using the connections:"))
             for item in to_enter:
                 self.stdout.write(f"  {item.label}: {', '.join(item.secrets_to_enter)}")
 
@@ -61,10 +61,15 @@ def describe(import_plan):
         for error in item.errors:
             yield f"          {error}"
         if item.clears_secrets:
-            yield "          A URL moves to another host: the stored secrets and tokens will be cleared."
+            yield "          " + _("A URL moves to another host: the stored secrets and tokens will be cleared.")
         if item.secrets_to_enter and item.action in ("create", "update"):
-            yield f"          Secrets to enter afterwards: {', '.join(item.secrets_to_enter)}"
-    yield (
-        f"{import_plan.count('create')} to create, {import_plan.count('update')} to update, "
-        f"{import_plan.count('unchanged')} unchanged, {import_plan.count('invalid')} invalid."
+            yield "          " + _("Secrets to enter afterwards: %(names)s") % {
+                "names": ", ".join(item.secrets_to_enter)
+            }
+    yield _("%(create)d to create, %(update)d to update, %(unchanged)d unchanged, %(invalid)d invalid.") % counts(
+        import_plan
     )
+
+
+def counts(import_plan):
+    return {action: import_plan.count(action) for action in ("create", "update", "unchanged", "invalid")}
