@@ -57,7 +57,10 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 @admin.action(description=_("Revoke selected API keys"))
 def revoke_selected(model_admin, request, queryset):
-    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    active = list(queryset.filter(revoked_at__isnull=True))
+    count = queryset.filter(pk__in=[key.pk for key in active]).update(revoked_at=timezone.now())
+    for api_key in active:
+        model_admin.log_change(request, api_key, [{"changed": {"fields": ["revoked"]}}])
     model_admin.message_user(
         request,
         ngettext("Revoked %(count)d API key.", "Revoked %(count)d API keys.", count) % {"count": count},

@@ -176,20 +176,25 @@ def _plan_entry(entry, position):
         for field_name, messages in error.message_dict.items():
             item.errors += [f"{_label(model, field_name)}: {message}" for message in messages]
     item.instance = instance
-    secret_names = secret_fields(model)
+    wanted = entry.get("secrets_to_enter", [])
+    wanted = wanted if isinstance(wanted, list) else []
     if stored:
         item.changes = [
             (_label(model, f), before[f], getattr(instance, f)) for f in before if before[f] != getattr(instance, f)
         ]
         item.action = "update" if item.changes else "unchanged"
-        if _hosts_changed(provider, before, instance):
-            # Stored secrets are never sent to a host an import just changed, as in the form.
-            item.clears_secrets = True
-            item.secrets_to_enter = [_label(model, n) for n in secret_names if getattr(instance, n)]
+        # Stored secrets are never sent to a host an import just changed, as in the form.
+        item.clears_secrets = _hosts_changed(provider, before, instance)
     else:
         item.action = "create"
-        wanted = entry.get("secrets_to_enter", [])
-        item.secrets_to_enter = [_label(model, n) for n in secret_names if isinstance(wanted, list) and n in wanted]
+    # The secrets the source has (or this connection had, before a host change) and this one
+    # will not: the operator enters them after the import.
+    item.secrets_to_enter = [
+        _label(model, n)
+        for n in secret_fields(model)
+        if (n in wanted or (item.clears_secrets and getattr(instance, n)))
+        and (item.clears_secrets or not getattr(instance, n))
+    ]
     if item.errors:
         item.action = "invalid"
     return item

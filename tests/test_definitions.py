@@ -117,6 +117,9 @@ def test_dry_run_shows_create_update_unchanged_with_changed_fields_and_saves_not
     assert "UNCHANGED Invenias: Invenias local" in report
     assert "CREATE    Invenias: Invenias staging" in report
     assert "1 to create, 1 to update, 2 unchanged, 0 invalid." in report
+    # Only the new connection lacks the secrets its source had.
+    assert report.count("Secrets to enter afterwards") == 1
+    assert "Secrets to enter afterwards: Client Secret, Password" in report
     hypatos.refresh_from_db()
     assert hypatos.scope == "projects.read" and Connection.objects.count() == 3
 

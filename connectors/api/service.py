@@ -94,9 +94,10 @@ def run_test(api_key, connection_id):
 
 def problem_from_failure(connection, failure):
     """The problem answer for a renewal that failed, with the sentence the admin shows."""
-    # get_access_token() leaves the stored status on `connection`: a refused refresh token
-    # (invalid_grant) has just made it "needs reauthorization".
-    if failure.kind == "needs_reauthorization" or connection.status == Status.NEEDS_REAUTHORIZATION:
+    # A refused refresh token (invalid_grant) has just made the connection "needs
+    # reauthorization": read the status as stored now.
+    status = Connection.objects.filter(pk=connection.pk).values_list("status", flat=True).first()
+    if failure.kind == "needs_reauthorization" or status == Status.NEEDS_REAUTHORIZATION:
         return Problem("needs-reauthorization", failure.message, regenerate_url=admin_page(connection))
     if failure.kind == "not_authorized":
         return Problem("not-authorized", failure.message, regenerate_url=admin_page(connection))

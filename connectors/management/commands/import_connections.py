@@ -45,7 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Saved: %(create)d created, %(update)d updated, %(unchanged)d unchanged.") % counts(import_plan)
         )
-        to_enter = [item for item in import_plan.items if item.secrets_to_enter and item.action != "unchanged"]
+        to_enter = [item for item in import_plan.items if item.secrets_to_enter]
         if to_enter:
             self.stdout.write(_("Enter these secrets in the admin before using the connections:"))
             for item in to_enter:
@@ -62,7 +62,7 @@ def describe(import_plan):
             yield f"          {error}"
         if item.clears_secrets:
             yield "          " + _("A URL moves to another host: the stored secrets and tokens will be cleared.")
-        if item.secrets_to_enter and item.action in ("create", "update"):
+        if item.secrets_to_enter:
             yield "          " + _("Secrets to enter afterwards: %(names)s") % {
                 "names": ", ".join(item.secrets_to_enter)
             }
