@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from . import buttons, display, events, revocation, rules, runner
 from .callback import callback_url
-from .definitions_admin import duplicate_selected, export_selected
+from .definitions_admin import duplicate_selected, export_selected, import_view
 from .forms import connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
@@ -276,6 +276,10 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # a connection is added in its provider's section
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(lambda request: import_view(self, request))
+        return [path("import/", view, name="connectors_connection_import"), *super().get_urls()]
 
     @admin.display(description="Provider", ordering="provider")
     def provider_label(self, obj):

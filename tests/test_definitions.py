@@ -9,6 +9,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -231,3 +232,46 @@ def test_duplicate_needs_the_add_permission(three, client, staff_factory):
     assert "Not duplicated (you may not add them)" in page.content.decode()
     assert HypatosConnection.objects.count() == 1
     assert InverbisConnection.objects.count() == 1
+
+
+def test_admin_import_page_shows_the_dry_run_then_applies(three, admin_client):
+    document = definitions.export_document(Connection.objects.order_by("pk"))
+    document["connections"][0]["fields"]["scope"] = "documents.read"
+    copy = json.loads(json.dumps(document["connections"][1]))
+    copy["name"] = "Invenias imported"
+    document["connections"].append(copy)
+    overview = admin_client.get("/admin/connectors/connection/").content.decode()
+    assert 'href="/admin/connectors/connection/import/"' in overview
+
+    upload = SimpleUploadedFile("definitions.json", json.dumps(document).encode(), "application/json")
+    page = admin_client.post("/admin/connectors/connection/import/", {"file": upload})
+
+    text = page.content.decode()
+    assert page.status_code == 200 and "Nothing has been saved yet." in text
+    assert "Scope: “projects.read” → “documents.read”" in text and "Invenias imported" in text
+    assert HypatosConnection.objects.get().scope == "projects.read"
+    applied = admin_client.post(
+        "/admin/connectors/connection/import/",
+        {"document": json.dumps(document), "_apply": "Apply"},
+        follow=True,
+    )
+    text = applied.content.decode()
+    assert "Imported: 1 created, 1 updated, 2 unchanged." in text
+    assert "Invenias: Invenias imported: enter Client Secret, Password." in text
+    assert HypatosConnection.objects.get().scope == "documents.read"
+    assert InveniasConnection.objects.get(name="Invenias imported").password == ""
+
+
+def test_admin_import_page_refuses_bad_files_and_changes_without_permission(three, client, staff_factory):
+    client.force_login(staff_factory("viewer", "view_connection", "view_hypatosconnection"))
+    page = client.post(
+        "/admin/connectors/connection/import/",
+        {"file": SimpleUploadedFile("x.json", b"{not json", "application/json")},
+    )
+    assert "The file is not JSON" in page.content.decode()
+
+    document = definitions.export_document([three[0]])
+    document["connections"][0]["fields"]["scope"] = "documents.read"
+    refused = client.post("/admin/connectors/connection/import/", {"document": json.dumps(document), "_apply": "1"})
+    assert "you may not create or change it" in refused.content.decode()
+    assert HypatosConnection.objects.get().scope == "projects.read"
