@@ -373,6 +373,10 @@ def test_the_openapi_document_validates(api):
         "/api/v1/connections/{connection_id}/test",
     }
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+    token = document["paths"]["/api/v1/connections/{connection_id}/token"]["post"]
+    assert set(token["responses"]) == {"200", "400", "401", "403", "404", "409", "429", "502"}
+    assert list(token["responses"]["409"]["content"]) == ["application/problem+json"]
+    assert list(token["responses"]["200"]["content"]) == ["application/json"]
 
 
 # --- keys in the admin and on the command line ----------------------------------------------------

@@ -25,7 +25,19 @@ class JsonOrEmptyParser(Parser):
         return super().parse_body(request) if request.body.strip() else {}
 
 
-api = NinjaAPI(
+class TokenApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The generated document, with error answers under their real media type."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, answer in operation.get("responses", {}).items():
+                    if int(status) >= 400 and "application/json" in answer.get("content", {}):
+                        answer["content"] = {problems.CONTENT_TYPE: answer["content"]["application/json"]}
+        return schema
+
+
+api = TokenApi(
     title="Partner Connections token API",
     version="1",
     description=(
