@@ -126,6 +126,29 @@ def test_key_for_one_connection_gets_404_for_another_like_for_none(api, auth_ser
     assert api.token(a.pk, key).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/connections/0/token", "/connections/99999999999999999999/token"])
+def test_ids_out_of_range_are_not_found(api, auth_server, path):
+    key = key_for(make_hypatos(auth_server))
+    assert_problem(api.request("POST", path, key), 404, "not-found")
+    assert_problem(api.request("POST", path.replace("/token", "/test"), key), 404, "not-found")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"force_refresh": "perhaps"}',
+        '{"min_valid_seconds": 1e400}',
+        "[1, 2]",
+        '"text"',
+        '{"min_valid_seconds": null}x',
+    ],
+)
+def test_odd_bodies_get_400_naming_the_problem(api, auth_server, body):
+    connection = make_hypatos(auth_server)
+    answer = api.request("POST", f"/connections/{connection.pk}/token", key_for(connection), data=body)
+    assert_problem(answer, 400, "invalid-request")
+
+
 def test_provider_keys_see_every_connection_of_the_provider(api, auth_server):
     first = make_hypatos(auth_server, name="H1")
     make_invenias(auth_server)

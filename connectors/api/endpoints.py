@@ -19,10 +19,16 @@ logger = logging.getLogger("connectors.api")
 
 
 class JsonOrEmptyParser(Parser):
-    """JSON bodies, where an empty body means every field's default (`curl -X POST` works)."""
+    """A JSON object as body, where an empty body means every field's default (`curl -X POST`
+    works); anything else is refused as a 400 problem (on_http_error)."""
 
     def parse_body(self, request):
-        return super().parse_body(request) if request.body.strip() else {}
+        if not request.body.strip():
+            return {}
+        body = super().parse_body(request)
+        if not isinstance(body, dict):
+            raise ValueError("not a JSON object")
+        return body
 
 
 class TokenApi(NinjaAPI):
@@ -120,7 +126,9 @@ def on_http_error(request, exc):
         )
     if exc.status_code == 400:  # a body that is not JSON
         return problems.response(
-            Problem("invalid-request", _("Send the request body as JSON (application/json), or no body at all."))
+            Problem(
+                "invalid-request", _("Send the request body as a JSON object (application/json), or no body at all.")
+            )
         )
     return problems.response(Problem("invalid-request", str(exc)))
 

@@ -14,6 +14,11 @@ from .problems import Problem
 TOKEN_COLUMNS = ("access_token", "token_expires_at", "token_type", "token_scope")
 
 
+# Connection ids are 64-bit integers; a larger number in the URL is no id at all (the database
+# would refuse to compare with it).
+MAX_ID = 2**63 - 1
+
+
 def not_found():
     # The same answer for a connection that does not exist and one the key may not see, so a key
     # cannot find out which ids exist.
@@ -46,6 +51,8 @@ def list_connections(api_key):
 
 
 def visible_connection(api_key, connection_id):
+    if not 0 < connection_id <= MAX_ID:
+        raise not_found()
     connection = Connection.objects.filter(apikeys.visible_to(api_key), pk=connection_id).first()
     if connection is None:
         raise not_found()
@@ -60,6 +67,8 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
             _("This API key may read connections and their health, not obtain tokens: ask for a key that may."),
         )
     margin = app_settings.REFRESH_MARGIN_SECONDS if min_valid_seconds is None else min_valid_seconds
+    if not 0 < connection_id <= MAX_ID:
+        raise not_found()
     # The hot path: one query for the token columns of a connection the key may see.
     row = Connection.objects.filter(apikeys.visible_to(api_key), pk=connection_id).values_list(*TOKEN_COLUMNS).first()
     if row is None:
