@@ -3,9 +3,12 @@ connections pointed at the real local authorization server (tests/servers.py).""
 
 import json
 import logging
+import os
 import re
+import subprocess
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -430,6 +433,29 @@ def test_a_key_created_in_the_admin_is_shown_once_and_obtains_a_token(api, auth_
 
     answer = api.token(connection.pk, raw_key)
     assert answer.status_code == 200 and answer.json()["access_token"]
+
+
+def test_readmes_curl_example_obtains_a_token_with_a_key_created_in_the_admin(api, auth_server, admin_client):
+    connection = make_hypatos(auth_server)
+    page = admin_client.post(
+        "/admin/connectors/apikey/add/",
+        {"name": "curl", "connections": [connection.pk], "may_obtain_tokens": "on"},
+    )
+    raw_key = re.search(r'<code id="pc-api-key"[^>]*>([^<]+)</code>', page.content.decode()).group(1)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = re.search(r"```sh\n(curl .*?)\n#", readme.split("\n## API\n", 1)[1], re.S).group(1)
+    # The documented command as it stands, pointed at the live server and connection.
+    command = example.replace("https://connections.example.com", api.base.removesuffix("/api/v1"))
+    command = command.replace("/connections/3/", f"/connections/{connection.pk}/")
+
+    result = subprocess.run(
+        ["bash", "-c", command], env={"PATH": os.environ["PATH"], "KEY": raw_key}, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    connection.refresh_from_db()
+    assert body["access_token"] == connection.access_token and body["expires_in"] > 300
 
 
 def test_a_key_needs_a_connection_or_provider(admin_client):
