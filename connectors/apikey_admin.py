@@ -33,6 +33,9 @@ class ApiKeyForm(forms.ModelForm):
         cleaned = super().clean()
         if not self.errors and not cleaned.get("connections") and not cleaned.get("providers"):
             self.add_error("connections", _("Choose at least one connection or provider: this key would see nothing."))
+        expires_at = cleaned.get("expires_at")
+        if expires_at and expires_at <= timezone.now() and "expires_at" in self.changed_data:
+            self.add_error("expires_at", _("Choose a moment in the future (or revoke the key to stop it now)."))
         return cleaned
 
 

@@ -458,10 +458,15 @@ def test_readmes_curl_example_obtains_a_token_with_a_key_created_in_the_admin(ap
     assert body["access_token"] == connection.access_token and body["expires_in"] > 300
 
 
-def test_a_key_needs_a_connection_or_provider(admin_client):
+def test_a_key_needs_a_connection_or_provider_and_a_future_expiry(admin_client):
     page = admin_client.post("/admin/connectors/apikey/add/", {"name": "nothing"})
     assert page.status_code == 200
     assert "Choose at least one connection or provider" in page.content.decode()
+    page = admin_client.post(
+        "/admin/connectors/apikey/add/",
+        {"name": "past", "providers": ["hypatos"], "expires_at_0": "2020-01-01", "expires_at_1": "00:00:00"},
+    )
+    assert "Choose a moment in the future" in page.content.decode()
     assert not ApiKey.objects.exists()
 
 
