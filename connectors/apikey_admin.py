@@ -6,12 +6,13 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import add_never_cache_headers
 
 from . import apikeys
-from .models import PROVIDER_CHOICES, ApiKey
+from .models import ApiKey
+from .providers import provider_choices
 
 MANAGE_PERMISSION = "connectors.manage_api_keys"
 
@@ -19,7 +20,7 @@ MANAGE_PERMISSION = "connectors.manage_api_keys"
 class ApiKeyForm(forms.ModelForm):
     providers = forms.MultipleChoiceField(
         label=_("Providers"),
-        choices=PROVIDER_CHOICES,
+        choices=provider_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Every connection of these providers, including ones added later."),

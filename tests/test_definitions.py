@@ -143,6 +143,7 @@ def test_invalid_entries_are_named_and_nothing_is_saved(three, tmp_path):
         {"provider": "inverbis", "name": "No tenant", "fields": {"tenant": ""}},
         {"provider": "hypatos", "name": "Odd field", "fields": {"password": "x", "scope": 5}},
         {"provider": "hypatos", "name": "x" * 101, "fields": {}},
+        {"provider": "hypatos", "name": "Elsewhere", "fields": {"token_url": "https://tokens.example.com/token"}},
     ]
 
     report, status = run("import_connections", write(tmp_path, document), "--apply")
@@ -154,6 +155,8 @@ def test_invalid_entries_are_named_and_nothing_is_saved(three, tmp_path):
     assert "password: not a field of a Hypatos.ai — Partner connection connection." in report
     assert "Scope: expected text." in report
     assert "Name: Ensure this value has at most 100 characters" in report
+    assert "INVALID   Hypatos.ai — Partner connection: Elsewhere" in report
+    assert "Access Token URL: The host “tokens.example.com” is not one of this provider's hosts" in report
     assert not Connection.objects.filter(name="Would be created").exists()
 
 
@@ -177,7 +180,7 @@ def test_an_import_moving_a_url_to_another_host_clears_secrets_and_tokens(three,
     hypatos = three[0]
     document = definitions.export_document([hypatos])
     entry = document["connections"][0]["fields"]
-    entry["token_url"] = entry["token_url"].replace("127.0.0.1", "localhost")
+    entry["token_url"] = "https://api.hypatos.com/v2/auth/token"  # another of the provider's own hosts
     path = write(tmp_path, document)
 
     report, _status = run("import_connections", path)
@@ -186,7 +189,7 @@ def test_an_import_moving_a_url_to_another_host_clears_secrets_and_tokens(three,
 
     assert status == 0 and "Hypatos local: Client Secret" in report
     hypatos.refresh_from_db()
-    assert hypatos.client_secret == "" and hypatos.access_token == "" and "localhost" in hypatos.token_url
+    assert hypatos.client_secret == "" and hypatos.access_token == "" and "api.hypatos.com" in hypatos.token_url
 
 
 # --- the admin's actions -------------------------------------------------------------------------------

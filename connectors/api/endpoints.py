@@ -75,7 +75,7 @@ def list_connections(request):
     summary="A valid access token",
 )
 def obtain_token(request, connection_id: int, body: TokenIn | None = None):
-    body = body or TokenIn()
+    body = body or TokenIn.model_validate({})
     return service.hand_out_token(
         request.auth, connection_id, min_valid_seconds=body.min_valid_seconds, force_refresh=body.force_refresh
     )

@@ -5,8 +5,8 @@ import json
 import math
 
 from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import add_never_cache_headers
 
 from ..app_settings import app_settings
 
