@@ -10,9 +10,10 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import buttons, display, events, revocation, rules, runner
+from . import buttons, display, events, page_notes, revocation, rules, runner
 from .callback import callback_url
 from .definitions_admin import duplicate_selected, export_selected, import_view
+from .filters import HealthFilter, LastTestFilter
 from .forms import connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
@@ -27,22 +28,6 @@ def info_of(model_admin):
 
 
 # -- the lists: filters, columns and the bulk test --------------------------------------------
-
-
-class LastTestFilter(admin.SimpleListFilter):
-    title = "last test"
-    parameter_name = "last_test"
-
-    def lookups(self, request, model_admin):
-        return (("passed", "Passed"), ("failed", "Failed"), ("never", "Never tested"))
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "never":
-            return queryset.filter(last_test_at__isnull=True)
-        if value in ("passed", "failed"):
-            return queryset.filter(last_test_at__isnull=False, last_test_passed=value == "passed")
-        return queryset
 
 
 @admin.action(description="Test selected connections", permissions=["change"])
@@ -64,11 +49,21 @@ def test_selected_connections(model_admin, request, queryset):
         summary = f"Tested {len(results)} connection{'s' if len(results) != 1 else ''}: {passed} passed, {len(failed)} failed."
         model_admin.message_user(request, summary, messages.ERROR if failed else messages.SUCCESS)
     for connection, result in failed:
-        model_admin.message_user(request, f"{connection.name}: {result.sentence}", messages.ERROR)
+        # Each failure line links to its connection, where the operator fixes it.
+        model_admin.message_user(request, buttons.failure_line(connection, result), messages.ERROR)
     if refused:
         model_admin.message_user(
             request, "Not tested (you may not change them): " + ", ".join(refused) + ".", messages.WARNING
         )
+
+
+def row_action_column(request):
+    @admin.display(description="Next action")
+    def next_action(obj):
+        opts = obj.specific._meta
+        return display.next_action_cell(obj, request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))
+
+    return next_action
 
 
 class ProviderConnectionAdmin(admin.ModelAdmin):
@@ -76,14 +71,21 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     provider = None
     change_form_template = "admin/connectors/change_form.html"
-    list_display = ("name", "status_badge", "token_expiry", "last_test")
+    list_display = ("name", "status_badge", "token_expiry", "last_test")  # + the row action
     search_fields = ("name",)
-    list_filter = ("status", LastTestFilter)
+    list_filter = (HealthFilter, LastTestFilter)
     actions = (test_selected_connections, export_selected, duplicate_selected)
 
     class Media:
         css = {"all": ("connectors/connections.css",)}
         js = ("connectors/tabs.js", "connectors/test_connection.js", "connectors/derive_urls.js")
+
+    def get_actions(self, request):
+        return buttons.with_plain_delete_action(super().get_actions(request))
+
+    def changelist_view(self, request, extra_context=None):
+        # The section's own name as the title, not "Select … connection to change".
+        return super().changelist_view(request, {"title": self.provider.label, **(extra_context or {})})
 
     def get_fieldsets(self, request, obj=None):
         provider = self.provider
@@ -102,8 +104,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         # The Generate button only for those who may use it.
         tabs["oauth"].append("token_state" if editable else "token_summary")
         return (
-            ("Connection", {"classes": ("pc-tab",), "fields": tabs["connection"]}),
-            ("OAuth 2.0", {"classes": ("pc-tab",), "fields": tabs["oauth"]}),
+            ("Connection", {"classes": ("pc-tab", "pc-tab--connection"), "fields": tabs["connection"]}),
+            ("OAuth 2.0", {"classes": ("pc-tab", "pc-tab--oauth"), "fields": tabs["oauth"]}),
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -115,7 +117,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def token_summary(self, obj):
         if not (obj and obj.pk):
             return "No token yet."
-        return format_html("{} {}", display.status_badge(obj), display.token_summary(obj))
+        return format_html(
+            '<span id="pc-health-badge">{}</span> {}{}',
+            display.status_badge(obj),
+            display.token_summary(obj),
+            display.token_details(obj),
+        )
 
     @admin.display(description="Callback URL")
     def callback_url(self, obj):
@@ -153,8 +160,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         info = info_of(self)
         wrap = self.admin_site.admin_view
         return [
-            path("test-connection/", wrap(self.test_connection_view), name="%s_%s_test_new" % info),
-            path("<path:object_id>/test-connection/", wrap(self.test_connection_view), name="%s_%s_test" % info),
+            path("test-connection/", buttons.json_aware(self, self.test_connection_view), name="%s_%s_test_new" % info),
+            path(
+                "<path:object_id>/test-connection/",
+                buttons.json_aware(self, self.test_connection_view),
+                name="%s_%s_test" % info,
+            ),
             path("derive-urls/", wrap(self.derive_urls_view), name="%s_%s_derive_urls" % info),
             *super().get_urls(),
         ]
@@ -191,7 +202,12 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         result = buttons.test_form_or_saved(self, request, obj)
         if request.headers.get("Accept", "").startswith("application/json"):
-            return JsonResponse(result.as_dict())
+            return JsonResponse(buttons.test_answer(result, obj))
+        if request.POST.get("_return") == "overview":
+            # A row's Test button: the outcome as a message on the list it was clicked in.
+            line = buttons.failure_line(obj, result) if not result.passed else f"{obj.name}: {result.sentence}"
+            self.message_user(request, line, messages.SUCCESS if result.passed else messages.ERROR)
+            return HttpResponseRedirect(buttons.back_to_list(request, self))
         self.message_user(request, result.sentence, messages.SUCCESS if result.passed else messages.ERROR)
         page = "change" if obj else "add"
         args = [obj.pk] if obj else []
@@ -212,15 +228,25 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def _change_page(self, obj):
-        return reverse("admin:%s_%s_change" % info_of(self), args=[obj.pk])
+        # Generate's outcome shows on the OAuth 2.0 tab, next to the token.
+        return reverse("admin:%s_%s_change" % info_of(self), args=[obj.pk]) + "#oauth"
 
-    @admin.display(description="Status")
+    @admin.display(description="Health")
     def status_badge(self, obj):
         return display.status_badge(obj)
 
-    @admin.display(description="Token expires", ordering="token_expires_at")
+    @admin.display(description="Token", ordering="token_expires_at")
     def token_expiry(self, obj):
-        return display.expiry_in_words(obj)
+        for_whom = display.token_for_cell(obj)
+        expiry = display.expiry_in_words(obj)
+        if not for_whom:
+            return expiry
+        return format_html('{}<div class="pc-token-for">{}</div>', expiry, for_whom)
+
+    def get_list_display(self, request):
+        # The row action depends on the user's permissions: a column bound to this request
+        # (the ModelAdmin itself is shared by all requests).
+        return [*self.list_display, row_action_column(request)]
 
     @admin.display(description="Last test", ordering="last_test_at")
     def last_test(self, obj):
@@ -237,6 +263,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
                 events.record(obj, "changed", request.user, detail=", ".join(form.changed_field_labels))
         else:
             events.record(obj, "created", request.user)
+        # A Test Connection of exactly these settings just before saving counts as their test.
+        buttons.adopt_pending_test(request, obj, form, added=not change)
 
     def render_change_form(self, request, context, *args, **kwargs):
         obj = kwargs.get("obj")
@@ -244,6 +272,9 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         name = "test" if obj else "test_new"
         context["test_connection_url"] = reverse(f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else [])
         context["events"] = obj.events.select_related("user")[:20] if obj else []
+        context["host_warning"] = page_notes.callback_host_warning(request, self.provider)
+        form = context["adminform"].form
+        page_notes.report_unsaved_secrets(form)
         return super().render_change_form(request, context, *args, **kwargs)
 
 
@@ -266,8 +297,8 @@ def connection_admin_class(provider):
 class ConnectionOverviewAdmin(admin.ModelAdmin):
     """All connections in one list; each row opens its provider's form."""
 
-    list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")
-    list_filter = ("provider", "status", LastTestFilter)
+    list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")  # + the row action
+    list_filter = ("provider", HealthFilter, LastTestFilter)
     search_fields = ("name",)
     actions = (test_selected_connections, export_selected, duplicate_selected)
 
@@ -281,13 +312,25 @@ class ConnectionOverviewAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view(lambda request: import_view(self, request))
         return [path("import/", view, name="connectors_connection_import"), *super().get_urls()]
 
+    def get_queryset(self, request):
+        # Each row's action links to its provider's page: join the provider tables once.
+        return runner.with_provider_fields(super().get_queryset(request))
+
+    def get_actions(self, request):
+        return buttons.with_plain_delete_action(super().get_actions(request))
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "All connections", **(extra_context or {})})
+
     @admin.display(description="Provider", ordering="provider")
     def provider_label(self, obj):
-        return obj.provider_info.label
+        # The short name fits the column; the section titles keep the full one.
+        return obj.provider_info.short_name
 
     status_badge = ProviderConnectionAdmin.status_badge
     token_expiry = ProviderConnectionAdmin.token_expiry
     last_test = ProviderConnectionAdmin.last_test
+    get_list_display = ProviderConnectionAdmin.get_list_display
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         connection = self.get_object(request, object_id)

@@ -5,10 +5,11 @@ import time
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import events, failures, oauth, tokens
 from .models import Connection
-from .providers.base import AUTHORIZATION_CODE
+from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
 TOKEN_STEP = "token"
 PROBE_STEP = "test request"
@@ -28,8 +29,50 @@ class TestResult:
         status = f", HTTP {self.status}" if self.status else ""
         return f"{outcome} ({self.elapsed_ms} ms{status}): {self.message}"
 
+    @property
+    def headline(self):
+        """The outcome in words, for the result box: "Passed" or "Failed at the token step"."""
+        if self.passed:
+            return _("Passed")
+        if self.step == "settings":
+            return _("Not tested")
+        return _("Failed at the %(step)s step") % {"step": self.step}
+
+    @property
+    def meta(self):
+        """Time and HTTP status, for the result box: "412 ms · HTTP 401"."""
+        parts = [_("%(ms)d ms") % {"ms": self.elapsed_ms}]
+        if self.status:
+            parts.append(_("HTTP %(status)d") % {"status": self.status})
+        return " · ".join(parts)
+
+    @property
+    def message_sentence(self):
+        """The message as a sentence of its own (capitalized), for under the headline."""
+        return self.message[:1].upper() + self.message[1:]
+
     def as_dict(self):
         return {**asdict(self), "sentence": self.sentence}
+
+
+# The secrets a grant cannot do without: (field, sentence when it is not set).
+REQUIRED_SECRETS = {
+    PASSWORD: (
+        ("client_secret", "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and test again."),
+        ("password", "No password is stored: type the Password on the OAuth 2.0 tab and test again."),
+    ),
+    CLIENT_CREDENTIALS: (
+        ("client_secret", "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and test again."),
+    ),
+}
+
+
+def missing_secret(connection):
+    """The sentence for a secret the grant needs but the connection lacks, before any request."""
+    for name, sentence in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
+        if not getattr(connection, name, ""):
+            return _(sentence)
+    return None
 
 
 def _token_for_test(connection):
@@ -46,6 +89,12 @@ def run_test(connection, *, record=False, user=None):
     connection and logged as an event."""
     started = time.monotonic()
     step = TOKEN_STEP
+    missing = missing_secret(connection)
+    if missing:
+        result = TestResult(False, "settings", None, 0, missing)
+        if record and connection.pk:
+            record_outcome(connection, result, user)
+        return result
     try:
         access_token = _token_for_test(connection)
         step = PROBE_STEP
@@ -54,25 +103,31 @@ def run_test(connection, *, record=False, user=None):
         result = TestResult(False, step, failure.status, _ms(started), failure.message)
     else:
         host = failures.host_of(connection.provider_info.probe_url(connection))
-        result = TestResult(
-            True,
-            step,
-            status,
-            _ms(started),
-            f"the settings work: a token was issued and {host} answered the test request.",
-        )
+        if connection.provider_info.grant == AUTHORIZATION_CODE:
+            words = _("the stored token works: %(host)s answered the test request.")
+        else:
+            words = _("the settings work: a token was issued and %(host)s answered the test request.")
+        result = TestResult(True, step, status, _ms(started), words % {"host": host})
     if record and connection.pk:
-        Connection.objects.filter(pk=connection.pk).update(
-            last_test_at=timezone.now(), last_test_passed=result.passed, last_test_message=result.sentence[:500]
-        )
-        events.record(
-            connection,
-            "tested" if result.passed else "test failed",
-            user,
-            succeeded=result.passed,
-            detail=result.sentence,
-        )
+        record_outcome(connection, result, user)
     return result
+
+
+def record_outcome(connection, result, user, *, before_saving=False):
+    """Store a test's outcome on the saved connection and log it."""
+    Connection.objects.filter(pk=connection.pk).update(
+        last_test_at=timezone.now(), last_test_passed=result.passed, last_test_message=result.sentence[:500]
+    )
+    detail = result.sentence
+    if before_saving:
+        detail = _("Tested before saving, with the settings saved: %(sentence)s") % {"sentence": result.sentence}
+    events.record(
+        connection,
+        "tested" if result.passed else "test failed",
+        user,
+        succeeded=result.passed,
+        detail=detail,
+    )
 
 
 def _ms(started):

@@ -1,50 +1,81 @@
-"""How token state and test results read to a person: badges and expiry in words."""
+"""How token state and test results read to a person: badges, expiry in words, whom a token is
+for, and each connection's next action. The state itself comes from connectors/health.py."""
 
 import hashlib
 
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _
 
 from .health import Health, health_of
+from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
+
+# Healths in which the stored token cannot be used: its expiry and an older passing test would
+# read as if it could.
+UNUSABLE = (Health.NEEDS_REAUTHORIZATION,)
 
 
 def expiry_in_words(connection, now=None):
     if not connection.has_token or connection.token_expires_at is None:
-        return "no token"
+        return _("no token")
     now = now or timezone.now()
+    if health_of(connection, now).code in UNUSABLE:
+        return _("not usable")
     if connection.token_expires_at <= now:
-        return "expired"
-    return f"in {timeuntil(connection.token_expires_at, now, depth=1)}"
+        return _("expired")
+    return _("in %(duration)s") % {"duration": timeuntil(connection.token_expires_at, now, depth=1)}
 
 
 def status_text(connection, now=None):
-    """The badge's words and tone, from the connection's one health (connectors/health.py)."""
+    """The badge's words and tone, from the connection's one health (connectors/health.py). The
+    words start with the health's label, the same word as in the status filter."""
     state = health_of(connection, now)
     if state.code == Health.AUTHORIZED:
-        return f"{state.label} (expires {expiry_in_words(connection, now)})", state.tone
+        return _("%(label)s (expires %(when)s)") % {
+            "label": state.label,
+            "when": expiry_in_words(connection, now),
+        }, state.tone
     if state.code == Health.READY:
-        return f"{state.label} (token on demand)", state.tone
+        return _("%(label)s (token on demand)") % {"label": state.label}, state.tone
     return str(state.label), state.tone
 
 
 def status_badge(connection, now=None):
     text, tone = status_text(connection, now)
-    return format_html('<span class="pc-badge pc-badge--{}">{}</span>', tone, text)
+    state = health_of(connection, now)
+    return format_html(
+        '<span class="pc-badge pc-badge--{}" data-health="{}" title="{}">{}</span>',
+        tone,
+        state.code.value,
+        state.explanation,
+        text,
+    )
 
 
 def last_test_cell(connection, now=None):
     """The outcome and how long ago, as a badge; the stored sentence is the tooltip."""
     if connection.last_test_at is None:
-        return format_html('<span class="pc-badge pc-badge--muted">{}</span>', "never tested")
-    outcome, tone = ("passed", "ok") if connection.last_test_passed else ("failed", "danger")
+        return format_html('<span class="pc-badge pc-badge--muted">{}</span>', _("never tested"))
     now = now or timezone.now()
     recent = (now - connection.last_test_at).total_seconds() < 60
-    ago = "just now" if recent else f"{timesince(connection.last_test_at, now, depth=1)} ago"
+    ago = (
+        _("just now")
+        if recent
+        else _("%(duration)s ago") % {"duration": timesince(connection.last_test_at, now, depth=1)}
+    )
+    if connection.last_test_passed and health_of(connection, now).code in UNUSABLE:
+        # A pass from before the provider stopped accepting the authorization says nothing now.
+        outcome, tone = _("outdated"), "muted"
+        title = _("Passed before the provider stopped accepting the authorization: click Regenerate.")
+    else:
+        outcome, tone = (_("passed"), "ok") if connection.last_test_passed else (_("failed"), "danger")
+        title = connection.last_test_message
     return format_html(
         '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
         tone,
-        connection.last_test_message,
+        title,
         outcome,
         ago,
     )
@@ -55,15 +86,112 @@ def fingerprint(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
 
 
+def account_of(connection):
+    """Whom a token is for, as the provider knows them: the user who authorized (authorization
+    code, read from userinfo after Generate), the username (password) or the client ID (client
+    credentials)."""
+    grant = connection.provider_info.grant
+    if grant == AUTHORIZATION_CODE:
+        return connection.token_account if connection.has_token else ""
+    if grant == PASSWORD:
+        return getattr(connection, "username", "") if connection.has_token else ""
+    if grant == CLIENT_CREDENTIALS:
+        return connection.client_id
+    return ""
+
+
+def scopes_of(connection):
+    """The scopes the provider granted with the stored token (the requested ones for tokens
+    fetched on demand that are not stored yet)."""
+    if connection.has_token and connection.token_scope:
+        return connection.token_scope
+    if connection.provider_info.grant == CLIENT_CREDENTIALS:
+        return connection.scope
+    return ""
+
+
+def token_for_cell(connection):
+    """ "for operator · openid offline_access": whom and what the token is for, in one line."""
+    account, scopes = account_of(connection), scopes_of(connection)
+    parts = []
+    if account:
+        parts.append(format_html('<span class="pc-account">{}</span>', _("for %(account)s") % {"account": account}))
+    if scopes:
+        parts.append(format_html('<span class="pc-scopes">{}</span>', scopes))
+    return format_html_join(" · ", "{}", ((part,) for part in parts))
+
+
 def token_summary(connection):
     if not connection.has_token:
-        reason = f" {connection.status_reason}" if connection.status_reason else ""
-        return f"No token.{reason}"
-    parts = [f"Fingerprint {fingerprint(connection.access_token)}"]
+        sentences = [_("No token.")]
+        if connection.status_reason:
+            sentences.append(_sentence(connection.status_reason))
+        return " ".join(sentences)
+    parts = [_("Fingerprint %(fingerprint)s") % {"fingerprint": fingerprint(connection.access_token)}]
     if connection.token_obtained_at:
-        parts.append(f"obtained {timezone.localtime(connection.token_obtained_at):%Y-%m-%d %H:%M}")
-    parts.append(f"expires {expiry_in_words(connection)}")
-    parts.append("refresh token stored" if connection.refresh_token else "no refresh token")
+        parts.append(
+            _("obtained %(when)s") % {"when": f"{timezone.localtime(connection.token_obtained_at):%Y-%m-%d %H:%M}"}
+        )
+    parts.append(_("expires %(when)s") % {"when": expiry_in_words(connection)})
+    parts.append(_("refresh token stored") if connection.refresh_token else _("no refresh token"))
+    text = "; ".join(str(part) for part in parts) + "."
     if connection.status_reason:
-        parts.append(connection.status_reason)
-    return "; ".join(parts) + "."
+        text += " " + _sentence(connection.status_reason)
+    return text
+
+
+def token_details(connection):
+    """The account and scopes of the stored token, as labelled lines for the change page."""
+    rows = []
+    account = account_of(connection)
+    if account:
+        rows.append((_("Account"), account))
+    scopes = scopes_of(connection)
+    if scopes:
+        rows.append((_("Granted scopes") if connection.has_token else _("Scopes"), scopes))
+    return format_html_join("", '<div class="pc-token-detail"><span class="pc-token-term">{}:</span> {}</div>', rows)
+
+
+def _sentence(text):
+    text = str(text).strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+# -- the next action of a row --------------------------------------------------------------
+
+
+def next_action(connection, now=None):
+    """(kind, label) of what the operator should do next: "generate" opens the OAuth 2.0 tab
+    where the Generate button is, "test" runs Test Connection on the saved settings."""
+    code = health_of(connection, now).code
+    if code == Health.NEEDS_REAUTHORIZATION:
+        return "generate", _("Regenerate")
+    if code == Health.NOT_AUTHORIZED:
+        return "generate", _("Generate")
+    if code == Health.EXPIRED and not connection.refresh_token and connection.provider_info.grant == AUTHORIZATION_CODE:
+        return "generate", _("Regenerate")
+    if code == Health.TEST_FAILED:
+        return "test", _("Test again")
+    return "test", _("Test")
+
+
+def next_action_cell(connection, can_change, now=None):
+    """The row's action: a link to the OAuth 2.0 tab, or a Test button. The button submits the
+    changelist form (CSRF token included) to the connection's own Test Connection URL, which
+    answers with a message on the overview; so it works without JavaScript."""
+    specific = connection.specific
+    opts = specific._meta
+    change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk])
+    if not can_change:
+        return format_html('<a href="{}">{}</a>', change, _("Open"))
+    kind, label = next_action(specific, now)
+    if kind == "generate":
+        return format_html('<a class="button pc-row-action" href="{}#oauth">{}</a>', change, label)
+    test_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_test", args=[connection.pk])
+    return format_html(
+        '<button type="submit" class="button pc-row-action" formaction="{}" formnovalidate name="_return" '
+        'value="overview" aria-label="{}">{}</button>',
+        test_url,
+        _("%(action)s %(name)s") % {"action": label, "name": connection.name},
+        label,
+    )

@@ -51,12 +51,20 @@ class Connection(models.Model):
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_passed = models.BooleanField(null=True, editable=False)
     last_test_message = models.CharField(max_length=500, blank=True, editable=False)
+    # When the operator last changed the settings: a failed test older than this is moot
+    # (connectors/health.py).
+    settings_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whom the stored authorization belongs to, as the provider names them (Inverbis: the
+    # userinfo's preferred_username or email, read once after Generate).
+    token_account = models.CharField(max_length=255, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["provider", "name"]
+        verbose_name = "connection"
+        # The admin index names the overview so; its pages use their own titles and counts.
         verbose_name_plural = "All connections"
         constraints = [
             # "Prod" and "prod" are one name, as operators read them (the database compares

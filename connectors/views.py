@@ -51,7 +51,8 @@ def oauth_callback(request):
     if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
         messages.error(request, "You may not change this connection.")
         return HttpResponseRedirect(overview)
-    page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk])
+    # Back on the OAuth 2.0 tab, where the token and its result are.
+    page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]) + "#oauth"
 
     error = _provider_words(request, "error", 60)
     if error or not request.GET.get("code"):

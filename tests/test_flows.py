@@ -48,7 +48,7 @@ def test_authorization_code_with_pkce_end_to_end(admin_client, auth_server):
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
     assert query["redirect_uri"] == ["http://127.0.0.1:8000/oauth/callback/"]
     assert query["state"][0].startswith(f"{connection.pk}.")
-    assert response["Location"] == change_url("inverbisconnection", connection.pk)
+    assert response["Location"] == change_url("inverbisconnection", connection.pk) + "#oauth"
     assert any(m.startswith("Authorized: the token expires in") for m in messages_of(response))
     connection.refresh_from_db()
     assert connection.status == Status.AUTHORIZED
@@ -114,7 +114,7 @@ def test_password_grant_generate_and_test(admin_client, auth_server):
     response = admin_client.post(add_url("inveniasconnection"), {**invenias_form(auth_server), "_generate": "1"})
     assert response.status_code == 302
     connection = Connection.objects.get().specific
-    assert response["Location"] == change_url("inveniasconnection", connection.pk)
+    assert response["Location"] == change_url("inveniasconnection", connection.pk) + "#oauth"
     assert connection.status == Status.AUTHORIZED and connection.access_token
     assert connection.refresh_token == ""  # Invenias issues none
     result = run_test(admin_client, "inveniasconnection", connection.pk)
@@ -203,7 +203,8 @@ def test_provider_list_bulk_test_and_badge_on_the_change_page(admin_client, auth
     connection = make_hypatos(auth_server)
     connection.get_access_token()
     page = admin_client.get(change_url("hypatosconnection", connection.pk)).content.decode()
-    assert '<span class="pc-badge pc-badge--ok">authorized (expires in' in page
+    # Client credentials: a stored token or not, tokens come on demand.
+    assert 'pc-badge pc-badge--ok" data-health="ready"' in page and "ready (token on demand)" in page
     response = admin_client.post(
         "/admin/connectors/hypatosconnection/",
         {"action": "test_selected_connections", "_selected_action": [connection.pk]},

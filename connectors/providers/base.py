@@ -49,6 +49,14 @@ class Provider:
     # 401 (token not accepted by the API).
     probe_forbidden_hint: str = "the account or its scope lacks a permission the API needs."
     probe_unauthorized_hint: str = "click Regenerate to get a new token."
+    # The provider's name where space is short (the overview's column); `label` names sections.
+    short_label: str = ""
+    # Keycloak-style discovery document checked before Generate leaves the app ("" = none).
+    discovery_path: str = ""
+
+    @property
+    def short_name(self):
+        return self.short_label or self.label
 
     @property
     def has_generate_button(self) -> bool:

@@ -26,6 +26,7 @@ class Hypatos(Provider):
 PROVIDER = Hypatos(
     key="hypatos",
     label="Hypatos.ai — Partner connection",
+    short_label="Hypatos.ai",
     model_name="HypatosConnection",
     grant=CLIENT_CREDENTIALS,
     default_scope="",
@@ -40,7 +41,7 @@ PROVIDER = Hypatos(
     "projects.read to the Scope and make sure your service account has it.",
     probe_unauthorized_hint="check the Client ID, Client Secret and Scope and test again.",
     help_texts={
-        "name": "Your name for this Hypatos Studio account; one connection per account.",
+        "name": "Your name for this Hypatos.ai service account; one connection per account.",
         "endpoint_url": "The Hypatos API server of your service account: "
         "https://api.cloud.hypatos.ai/v2 (default), https://api.hypatos.com/v2 or "
         "https://api.dev.hypatos.ai/v2.",

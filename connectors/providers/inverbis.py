@@ -33,6 +33,7 @@ class Inverbis(Provider):
 PROVIDER = Inverbis(
     key="inverbis",
     label="Inverbis Analytics — Partner connection",
+    short_label="Inverbis Analytics",
     model_name="InverbisConnection",
     grant=AUTHORIZATION_CODE,
     default_scope="openid offline_access",
@@ -45,6 +46,7 @@ PROVIDER = Inverbis(
     shows_callback_url=True,
     field_rules={"server": (validators.validate_dns_label,), "tenant": (validators.validate_realm,)},
     revocation_ends_grant=True,
+    discovery_path="/.well-known/openid-configuration",
     probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click Regenerate.",
     probe_unauthorized_hint="click Regenerate to log in again.",
     help_texts={

@@ -55,8 +55,14 @@
 
     var initial = 0;
     var withError = tabs.findIndex(function (tab) { return tab.button.classList.contains("pc-tab-error"); });
+    // A link to "#oauth" (after Generate, from a row's Generate link) opens that tab.
+    var named = window.location.hash ? tabs.findIndex(function (tab) {
+      return tab.panel.classList.contains("pc-tab--" + window.location.hash.slice(1));
+    }) : -1;
     if (withError >= 0) {
       initial = withError;
+    } else if (named >= 0) {
+      initial = named;
     } else {
       var saved = null;
       try { saved = window.sessionStorage.getItem(storageKey()); } catch (e) { saved = null; }

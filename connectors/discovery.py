@@ -1,0 +1,65 @@
+"""The check Generate makes before sending the operator to the provider: does the realm exist?
+
+Keycloak publishes each realm's OpenID Connect discovery document at
+`/auth/realms/{tenant}/.well-known/openid-configuration`. Asking it first turns a wrong tenant
+("Realm does not exist", 404) or a wrong server (a host that cannot be found) into a sentence in
+the app, instead of a browser error page at the provider's.
+"""
+
+from django.utils.translation import gettext as _
+
+from . import failures, oauth
+from .http import json_body, partner_session
+
+OIDC_SEGMENT = "/protocol/openid-connect/"
+
+
+def discovery_url(connection):
+    """The realm's discovery document, when the authorization URL is a Keycloak realm's; else None."""
+    if not connection.provider_info.discovery_path:
+        return None
+    base, found, _rest = connection.authorization_url.partition(OIDC_SEGMENT)
+    if not found:
+        return None  # a URL the operator typed in another shape: nothing to derive the realm from
+    return base + connection.provider_info.discovery_path
+
+
+def check(connection):
+    """Raise OAuthFailure with a sentence naming the field to fix when the realm does not answer
+    as a realm; return quietly when it does (or when there is nothing to check)."""
+    url = discovery_url(connection)
+    if url is None:
+        return
+    oauth.check_destination(connection, url)
+    host = failures.host_of(url)
+    try:
+        response = partner_session().get(url, headers={"Accept": "application/json"})
+    except failures.OAuthFailure as failure:
+        if failure.kind == "unknown_host":
+            raise failures.OAuthFailure(
+                "unknown_host",
+                _("The server %(host)s cannot be found: check the Server field on the Connection tab.")
+                % {"host": host},
+            ) from None
+        raise
+    if response.status_code == 404:
+        raise failures.OAuthFailure(
+            "unknown_realm",
+            _(
+                "%(host)s has no realm at this address (HTTP 404): check the Tenant field on the Connection tab "
+                "(and the Server, if your identity host has an environment part)."
+            )
+            % {"host": host},
+            404,
+        )
+    document = json_body(response) if response.status_code == 200 else None
+    if not isinstance(document, dict) or "authorization_endpoint" not in document:
+        raise failures.OAuthFailure(
+            "no_discovery",
+            _(
+                "%(host)s did not answer as an identity server (HTTP %(status)d at its discovery address): "
+                "check the Server and Tenant fields, or the Authorization URL."
+            )
+            % {"host": host, "status": response.status_code},
+            response.status_code,
+        )
