@@ -6,7 +6,7 @@ callback view only call it and show its sentences. A failure never touches the s
 
 from django.utils.translation import gettext as _
 
-from . import events, failures, oauth, revocation, state, tokens
+from . import accounts, events, failures, oauth, revocation, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words
 
@@ -42,7 +42,9 @@ def password_token(connection, user):
 def authorized(connection, token, user):
     replaced = connection.refresh_token
     tokens.store_token(connection, token, new_authorization=True)
-    connection.save(update_fields=tokens.TOKEN_FIELDS)
+    # Asked once, outside any transaction: whom the new token acts for.
+    connection.token_account = accounts.account_of_token(connection, connection.access_token)
+    connection.save(update_fields=[*tokens.TOKEN_FIELDS, "token_account"])
     events.record(connection, "authorized", user)
     sentence = f"Authorized: the token expires {expiry_in_words(connection)}."
     missing = missing_scopes(connection.scope, token)

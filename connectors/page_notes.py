@@ -37,5 +37,5 @@ def report_unsaved_secrets(form):
             form.add_error(
                 name,
                 _("The %(field)s you typed was not saved (the form has errors): type it again before saving.")
-                % {"field": str(label)[:1].lower() + str(label)[1:]},
+                % {"field": str(label).lower()},
             )
