@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 TESTDEPS := $(VENV)/.test-installed
 
-.PHONY: run test install demo
+.PHONY: run test install demo screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtual environment: install Python's venv module (sudo apt-get install python3-venv)"; exit 1; }
@@ -41,3 +41,8 @@ test: $(TESTDEPS)
 # A sandbox: the local authorization server, demo connections of all three providers, the app.
 demo: $(TESTDEPS) .env
 	$(BIN)/python -m tests.demo
+
+# The README's pictures (tests/screenshots/), in the browser tests' Chromium; never part of `make test`.
+screenshots: $(TESTDEPS)
+	bash tests/prerequisites.sh
+	$(BIN)/python -m pytest tests/browser/screenshots.py -q

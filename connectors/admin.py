@@ -238,7 +238,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Token", ordering="token_expires_at")
     def token_expiry(self, obj):
         for_whom = display.token_for_cell(obj)
-        expiry = display.expiry_in_words(obj)
+        expiry = display.token_cell_words(obj)
         if not for_whom:
             return expiry
         return format_html('{}<div class="pc-token-for">{}</div>', expiry, for_whom)

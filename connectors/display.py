@@ -110,6 +110,13 @@ def scopes_of(connection):
     return ""
 
 
+def token_cell_words(connection, now=None):
+    """The Token column's first line: when the token expires, or that tokens come on demand."""
+    if not connection.has_token and connection.provider_info.grant == CLIENT_CREDENTIALS:
+        return _("on demand")
+    return expiry_in_words(connection, now)
+
+
 def token_for_cell(connection):
     """ "for operator · openid offline_access": whom and what the token is for, in one line."""
     account, scopes = account_of(connection), scopes_of(connection)
@@ -171,6 +178,8 @@ def next_action(connection, now=None):
     if code == Health.EXPIRED and not connection.refresh_token and connection.provider_info.grant == AUTHORIZATION_CODE:
         return "generate", _("Regenerate")
     if code == Health.TEST_FAILED:
+        if not connection.has_token and connection.provider_info.has_generate_button:
+            return "generate", _("Generate")  # nothing to test before an authorization
         return "test", _("Test again")
     return "test", _("Test")
 

@@ -284,6 +284,8 @@ def test_the_overview_fits_the_window(admin_page, auth_server, width):
     page.goto("/admin/connectors/connection/")
     expect(page.locator("#result_list tbody tr")).to_have_count(len(made))
     assert page_does_not_scroll_sideways(page)
+    # Nor does the table scroll inside its box (a clipped column is as hidden as an off-page one).
+    assert page.locator("#changelist .results").evaluate("box => box.scrollWidth <= box.clientWidth")
     # Each row shows its name, health and next action inside the window.
     for connection in made.values():
         row = page.get_by_role("row", name=re.compile(re.escape(connection.name)))
