@@ -27,6 +27,11 @@ def generate(model_admin, request, connection, page_url):
         except failures.OAuthFailure as failure:
             model_admin.message_user(request, failure.message, messages.ERROR)
     elif grant == PASSWORD:
+        missing = diagnostics.missing_secret(connection)
+        if missing:
+            # Said here, before the provider is asked with empty credentials.
+            model_admin.message_user(request, missing.replace("and test again", "and click Generate"), messages.ERROR)
+            return HttpResponseRedirect(page_url)
         succeeded, sentence = authorization.password_token(connection, request.user)
         model_admin.message_user(request, sentence, messages.SUCCESS if succeeded else messages.ERROR)
     else:

@@ -25,9 +25,11 @@ class TestResult:
 
     @property
     def sentence(self):
-        outcome = "Passed" if self.passed else f"Failed at the {self.step} step"
+        """The whole outcome in one line, for messages, events and the lists' tooltips."""
+        if self.step == "settings" and not self.passed:
+            return f"{self.headline}: {self.message}"  # nothing ran: no time, no status
         status = f", HTTP {self.status}" if self.status else ""
-        return f"{outcome} ({self.elapsed_ms} ms{status}): {self.message}"
+        return f"{self.headline} ({self.elapsed_ms} ms{status}): {self.message}"
 
     @property
     def headline(self):

@@ -178,8 +178,8 @@ def next_action(connection, now=None):
     if code == Health.EXPIRED and not connection.refresh_token and connection.provider_info.grant == AUTHORIZATION_CODE:
         return "generate", _("Regenerate")
     if code == Health.TEST_FAILED:
-        if not connection.has_token and connection.provider_info.has_generate_button:
-            return "generate", _("Generate")  # nothing to test before an authorization
+        if not connection.has_token and connection.provider_info.grant == AUTHORIZATION_CODE:
+            return "generate", _("Generate")  # nothing to test before the operator logs in
         return "test", _("Test again")
     return "test", _("Test")
 

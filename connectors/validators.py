@@ -122,7 +122,8 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
     if parts.scheme not in ("https", "http") or not is_host_name(host) or any(c in value for c in " \\%"):
         # Backslashes and escapes read differently in browsers and HTTP clients; a host is plain
         # DNS labels or an IP address.
-        raise ValidationError("Enter a well-formed URL starting with https://.", code="url")
+        # Not "starting with https://": the same words meet an allowed http sandbox URL.
+        raise ValidationError("Enter a well-formed URL such as https://host/path.", code="url")
     if parts.username is not None or parts.password is not None:
         raise ValidationError("Do not put a user name or password in the URL.", code="userinfo")
     if parts.query or parts.fragment or "?" in value or "#" in value:

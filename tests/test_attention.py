@@ -200,3 +200,15 @@ def test_list_words(admin_client, auth_server):
     assert "<h1>All connections</h1>" in page and "Select connection to change" not in page
     section = admin_client.get("/admin/connectors/hypatosconnection/").content.decode()
     assert "<h1>Hypatos.ai — Partner connection</h1>" in section
+
+
+def test_generate_without_a_stored_password_asks_for_it_before_any_request(admin_client, auth_server):
+    before = auth_server.stats()["total"]
+    data = {**invenias_form(auth_server), "password": "", "_generate": "1"}
+    response = admin_client.post("/admin/connectors/inveniasconnection/add/", data)
+    assert response.status_code == 302
+    assert messages_of(response)[-1].startswith(
+        "No password is stored: type the Password on the OAuth 2.0 tab and click Generate"
+    )
+    assert auth_server.stats()["total"] == before
+    assert not InveniasConnection.objects.get().access_token

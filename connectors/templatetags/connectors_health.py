@@ -20,7 +20,9 @@ PHRASES = {
     ),
     health.Health.RENEWAL_FAILING: lambda n: ngettext("%(count)d renewal failing", "%(count)d renewals failing", n),
     health.Health.EXPIRED: lambda n: ngettext("%(count)d token expired", "%(count)d tokens expired", n),
-    health.Health.TEST_FAILED: lambda n: ngettext("%(count)d last test failed", "%(count)d last tests failed", n),
+    health.Health.TEST_FAILED: lambda n: ngettext(
+        "%(count)d failed its last test", "%(count)d failed their last test", n
+    ),
 }
 
 

@@ -90,7 +90,7 @@
       }).catch(function (error) {
         show(false, "Not tested", "", "The test could not run (" + error.message + "): your session may have " +
              "expired. Log in again in a new tab (this form keeps what you typed), then test again.",
-             { href: "/admin/login/", text: "Log in" });
+             { href: button.getAttribute("data-login-url"), text: "Log in" });
       }).finally(function () {
         busy = false;
         button.removeAttribute("aria-disabled");
