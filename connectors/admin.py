@@ -117,12 +117,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def token_summary(self, obj):
         if not (obj and obj.pk):
             return "No token yet."
-        return format_html(
-            '<span id="pc-health-badge">{}</span> {}{}',
-            display.status_badge(obj),
-            display.token_summary(obj),
-            display.token_details(obj),
-        )
+        # The health badge heads the page (change_form.html), above both tabs.
+        return format_html("{}{}", display.token_summary(obj), display.token_details(obj))
 
     @admin.display(description="Callback URL")
     def callback_url(self, obj):
@@ -273,6 +269,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         context["test_connection_url"] = reverse(f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else [])
         context["events"] = obj.events.select_related("user")[:20] if obj else []
         context["host_warning"] = page_notes.callback_host_warning(request, self.provider)
+        context["health_badge"] = display.status_badge(obj) if obj else ""
         form = context["adminform"].form
         page_notes.report_unsaved_secrets(form)
         return super().render_change_form(request, context, *args, **kwargs)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .health import Health, health_of
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
@@ -39,7 +40,25 @@ def status_text(connection, now=None):
         }, state.tone
     if state.code == Health.READY:
         return _("%(label)s (token on demand)") % {"label": state.label}, state.tone
+    if state.code == Health.RENEWAL_FAILING:
+        return _renewal_failing_text(connection, state, now), state.tone
     return str(state.label), state.tone
+
+
+def _renewal_failing_text(connection, state, now=None):
+    """ "renewal failing (3 attempts, next try in 4 minutes)", from the renewal engine's facts
+    where they exist."""
+    details = []
+    attempts = getattr(connection, "renewal_attempts", None)
+    if attempts:
+        details.append(ngettext("%(count)d attempt", "%(count)d attempts", attempts) % {"count": attempts})
+    next_try = getattr(connection, "next_renewal_at", None)
+    now = now or timezone.now()
+    if next_try and next_try > now:
+        details.append(_("next try in %(duration)s") % {"duration": timeuntil(next_try, now, depth=1)})
+    if not details:
+        return str(state.label)
+    return f"{state.label} ({', '.join(str(detail) for detail in details)})"
 
 
 def status_badge(connection, now=None):
@@ -139,7 +158,10 @@ def token_summary(connection):
         parts.append(
             _("obtained %(when)s") % {"when": f"{timezone.localtime(connection.token_obtained_at):%Y-%m-%d %H:%M}"}
         )
-    parts.append(_("expires %(when)s") % {"when": expiry_in_words(connection)})
+    if health_of(connection).code in UNUSABLE:
+        parts.append(_("not usable"))
+    else:
+        parts.append(_("expires %(when)s") % {"when": expiry_in_words(connection)})
     parts.append(_("refresh token stored") if connection.refresh_token else _("no refresh token"))
     text = "; ".join(str(part) for part in parts) + "."
     if connection.status_reason:

@@ -129,3 +129,12 @@ def test_the_state_object_api_reads_code_label_and_tone():
     state = health_of(make("hypatos"), NOW)
     assert (state.code, str(state.label), state.tone) == (Health.READY, "ready", "ok")
     assert isinstance(state.code, Health)
+
+
+def test_a_failing_renewal_says_how_often_and_when_next_where_known():
+    connection = make("inverbis", "valid")
+    connection.renewal_failing_since = NOW - HOUR
+    assert display.status_text(connection, NOW) == ("renewal failing", "warning")
+    connection.renewal_attempts = 3
+    connection.next_renewal_at = NOW + timedelta(minutes=4)
+    assert display.status_text(connection, NOW) == ("renewal failing (3 attempts, next try in 4\xa0minutes)", "warning")

@@ -337,3 +337,16 @@ def test_tested_then_saved_unchanged_counts_as_the_last_test(admin_page, auth_se
     row = page.get_by_role("row", name=re.compile("Hypatos tested first"))
     expect(row).to_contain_text("passed")
     expect(row).not_to_contain_text("never tested")
+
+
+def test_a_passing_test_of_the_saved_settings_clears_the_failed_badge(admin_page, auth_server):
+    page = admin_page
+    connection = make_hypatos(auth_server, name="Hypatos recovered")
+    set_facts(connection, last_test_at=timezone.now(), last_test_passed=False, last_test_message="Failed earlier.")
+    page.goto(f"/admin/connectors/hypatosconnection/{connection.pk}/change/#oauth")
+    badge = page.locator("#pc-health-badge .pc-badge")
+    expect(badge).to_have_text("last test failed")
+    expect(badge).to_have_class(re.compile("pc-badge--danger"))
+    expect(click_test_connection(page)).to_contain_text("Passed")
+    expect(badge).to_have_text("ready (token on demand)")
+    expect(badge).to_have_class(re.compile("pc-badge--ok"))
