@@ -212,3 +212,24 @@ def test_generate_without_a_stored_password_asks_for_it_before_any_request(admin
     )
     assert auth_server.stats()["total"] == before
     assert not InveniasConnection.objects.get().access_token
+
+
+def test_the_lists_and_the_index_cost_no_query_per_row(admin_client, auth_server):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url):
+        with CaptureQueriesContext(db) as captured:
+            assert admin_client.get(url).status_code == 200
+        return len(captured)
+
+    make_hypatos(auth_server, name="h0")
+    make_invenias(auth_server, name="i0")
+    make_inverbis(auth_server, name="v0")
+    pages = ("/admin/", "/admin/connectors/connection/", "/admin/connectors/connection/?health=ready")
+    few = [queries(url) for url in pages]
+    for n in range(1, 6):
+        make_hypatos(auth_server, name=f"h{n}")
+        make_invenias(auth_server, name=f"i{n}")
+        make_inverbis(auth_server, name=f"v{n}")
+    assert [queries(url) for url in pages] == few
