@@ -93,6 +93,7 @@ def test_each_case_has_its_health_in_python_and_in_the_database(facts, expected)
     assert text.startswith(str(expected.label)) and tone == health.TONES[expected]
 
 
+@pytest.mark.database  # the database twin must agree on PostgreSQL too
 def test_every_combination_agrees_between_badge_and_filter():
     combinations = list(itertools.product(MODELS, TOKENS, TESTS, SETTINGS, STATUSES))
     made = {}
