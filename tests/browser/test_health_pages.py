@@ -329,6 +329,7 @@ def test_tested_then_saved_unchanged_counts_as_the_last_test(admin_page, auth_se
     field(page, "name").fill("Hypatos tested first")
     field(page, "endpoint_url").fill(auth_server.hypatos_endpoint)
     open_tab(page, "OAuth 2.0")
+    expect(field(page, "token_url")).to_have_value(auth_server.hypatos_token_url)  # followed the endpoint
     field(page, "client_id").fill(auth_server.hypatos_client_id)
     field(page, "client_secret").fill(auth_server.hypatos_client_secret)
     field(page, "scope").fill("projects.read")
