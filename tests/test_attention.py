@@ -233,3 +233,11 @@ def test_the_lists_and_the_index_cost_no_query_per_row(admin_client, auth_server
         make_invenias(auth_server, name=f"i{n}")
         make_inverbis(auth_server, name=f"v{n}")
     assert [queries(url) for url in pages] == few
+
+
+def test_the_delete_confirmation_speaks_of_connections(admin_client, auth_server):
+    ids = [make_hypatos(auth_server, name=name).pk for name in ("one", "two")]
+    page = admin_client.post(
+        "/admin/connectors/connection/", {"action": "delete_selected", "_selected_action": ids}
+    ).content.decode()
+    assert "delete the selected connections?" in page and "selected All connections" not in page
