@@ -55,7 +55,7 @@ class Provider:
     discovery_path: str = ""
 
     @property
-    def short_name(self):
+    def short_name(self) -> str:
         return self.short_label or self.label
 
     @property
