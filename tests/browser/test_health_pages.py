@@ -351,3 +351,24 @@ def test_a_passing_test_of_the_saved_settings_clears_the_failed_badge(admin_page
     expect(click_test_connection(page)).to_contain_text("Passed")
     expect(badge).to_have_text("ready (token on demand)")
     expect(badge).to_have_class(re.compile("pc-badge--ok"))
+
+
+def test_a_rows_test_button_tests_that_connection_and_answers_on_the_list(admin_page, auth_server):
+    page = admin_page
+    make_hypatos(auth_server, name="Hypatos row")
+    make_hypatos(auth_server, name="Hypatos wrong", client_secret="not-the-secret")
+    page.goto("/admin/connectors/connection/?health=ready")
+    row = page.get_by_role("row", name=re.compile("Hypatos row"))
+    expect(page.locator("#result_list tbody tr")).to_have_count(2)
+    row.get_by_role("button", name="Test Hypatos row").click()
+    expect(messages(page)).to_contain_text("Hypatos row: Passed")
+    assert page.url.endswith("/admin/connectors/connection/?health=ready")  # the list it came from
+    expect(page.get_by_role("row", name=re.compile("Hypatos row"))).to_contain_text("passed")
+    page.goto("/admin/connectors/connection/")
+    page.get_by_role("button", name="Test Hypatos wrong").click()
+    failure = messages(page).get_by_role("link", name="Hypatos wrong")
+    expect(failure).to_be_visible()
+    expect(messages(page)).to_contain_text("invalid_client")
+    wrong = page.get_by_role("row", name=re.compile("Hypatos wrong"))
+    expect(wrong.locator(".pc-badge").first).to_have_text("last test failed")
+    expect(wrong.get_by_role("button", name="Test again Hypatos wrong")).to_be_visible()
