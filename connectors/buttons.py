@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import authorization, diagnostics, discovery, display, failures, pending_tests
+from . import authorization, diagnostics, discovery, display, failures, health, pending_tests
 from .models import Connection
 from .providers.base import AUTHORIZATION_CODE, PASSWORD
 
@@ -27,10 +27,10 @@ def generate(model_admin, request, connection, page_url):
         except failures.OAuthFailure as failure:
             model_admin.message_user(request, failure.message, messages.ERROR)
     elif grant == PASSWORD:
-        missing = diagnostics.missing_secret(connection)
+        missing = diagnostics.missing_secret(connection, then=_("click Generate"))
         if missing:
             # Said here, before the provider is asked with empty credentials.
-            model_admin.message_user(request, missing.replace("and test again", "and click Generate"), messages.ERROR)
+            model_admin.message_user(request, missing, messages.ERROR)
             return HttpResponseRedirect(page_url)
         succeeded, sentence = authorization.password_token(connection, request.user)
         model_admin.message_user(request, sentence, messages.SUCCESS if succeeded else messages.ERROR)
@@ -90,7 +90,7 @@ def test_answer(result, connection):
     if connection is not None and connection.pk:
         fresh = type(connection).objects.get(pk=connection.pk)
         text, tone = display.status_text(fresh)
-        state = display.health_of(fresh)
+        state = health.health_of(fresh)
         answer["health"] = {"code": state.code.value, "text": text, "tone": tone, "title": str(state.explanation)}
     return answer
 

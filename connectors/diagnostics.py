@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import events, failures, oauth, tokens
 from .models import Connection
@@ -57,23 +58,26 @@ class TestResult:
         return {**asdict(self), "sentence": self.sentence}
 
 
-# The secrets a grant cannot do without: (field, sentence when it is not set).
+# The secrets a grant cannot do without: (field, how a sentence names it when it is not set).
 REQUIRED_SECRETS = {
     PASSWORD: (
-        ("client_secret", "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and test again."),
-        ("password", "No password is stored: type the Password on the OAuth 2.0 tab and test again."),
+        ("client_secret", gettext_lazy("client secret"), gettext_lazy("Client Secret")),
+        ("password", gettext_lazy("password"), gettext_lazy("Password")),
     ),
-    CLIENT_CREDENTIALS: (
-        ("client_secret", "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and test again."),
-    ),
+    CLIENT_CREDENTIALS: (("client_secret", gettext_lazy("client secret"), gettext_lazy("Client Secret")),),
 }
 
 
-def missing_secret(connection):
-    """The sentence for a secret the grant needs but the connection lacks, before any request."""
-    for name, sentence in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
+def missing_secret(connection, then=None):
+    """The sentence for a secret the grant needs but the connection lacks, before any request;
+    `then` is what to do once it is typed (default: test again)."""
+    for name, words, label in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
         if not getattr(connection, name, ""):
-            return _(sentence)
+            return _("No %(secret)s is stored: type the %(field)s on the OAuth 2.0 tab and %(then)s.") % {
+                "secret": words,
+                "field": label,
+                "then": then or _("test again"),
+            }
     return None
 
 
