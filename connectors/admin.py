@@ -71,6 +71,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     provider = None
     change_form_template = "admin/connectors/change_form.html"
+    change_list_template = "admin/connectors/connections_change_list.html"
+    delete_selected_confirmation_template = "admin/connectors/connections_delete_selected_confirmation.html"
     list_display = ("name", "status_badge", "token_expiry", "last_test")  # + the row action
     search_fields = ("name",)
     list_filter = (HealthFilter, LastTestFilter)
@@ -292,7 +294,10 @@ def connection_admin_class(provider):
 
 @admin.register(Connection)
 class ConnectionOverviewAdmin(admin.ModelAdmin):
-    """All connections in one list; each row opens its provider's form."""
+    """All connections in one list; each row opens its provider's form. Its list template,
+    admin/connectors/connection/change_list.html, extends connections_change_list.html."""
+
+    delete_selected_confirmation_template = ProviderConnectionAdmin.delete_selected_confirmation_template
 
     list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")  # + the row action
     list_filter = ("provider", HealthFilter, LastTestFilter)

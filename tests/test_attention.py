@@ -241,3 +241,8 @@ def test_the_delete_confirmation_speaks_of_connections(admin_client, auth_server
         "/admin/connectors/connection/", {"action": "delete_selected", "_selected_action": ids}
     ).content.decode()
     assert "delete the selected connections?" in page and "selected All connections" not in page
+
+
+def test_the_api_keys_list_keeps_its_own_words(admin_client):
+    page = admin_client.get("/admin/connectors/apikey/").content.decode()
+    assert "0 connections" not in page  # the connections' count line is theirs alone

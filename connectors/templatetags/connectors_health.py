@@ -1,7 +1,8 @@
-"""The admin index's attention banner: "2 connections need reauthorization, 1 renewal failing",
-each part linking to the overview filtered by that health."""
+"""The admin index's attention banner ("2 connections need reauthorization, 1 renewal failing",
+each part linking to the overview filtered by that health) and the lists' connection count."""
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import pagination
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -53,3 +54,9 @@ def attention_banner(context):
     return format_html(
         '<div class="pc-attention" role="status"><strong>{}</strong> {}</div>', _("Needs your attention:"), links
     )
+
+
+@register.inclusion_tag("admin/connectors/connections_pagination.html")
+def connections_pagination(cl):
+    """Django's paginator context, for a template that counts "connections"."""
+    return pagination(cl)
