@@ -12,9 +12,10 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from encrypted_model_fields.fields import EncryptedCharField, EncryptedMixin, EncryptedTextField
+from encrypted_model_fields.fields import EncryptedMixin
 
 from . import rules
+from .fields import SecretCharField, SecretTextField
 from .providers import PROVIDERS, get_provider, provider_choices
 from .providers.base import Provider
 from .providers.hypatos import default_endpoint as hypatos_default_endpoint
@@ -34,13 +35,13 @@ class Connection(models.Model):
     provider = models.CharField(max_length=32, choices=provider_choices, editable=False)
     name = models.CharField(max_length=100)
     client_id = models.CharField("Client ID", max_length=255, blank=True)
-    client_secret = EncryptedCharField("Client Secret", max_length=500, blank=True)
+    client_secret = SecretCharField("Client Secret", max_length=500, blank=True)
     scope = models.CharField("Scope", max_length=1000, blank=True)
     authorization_url = models.CharField("Authorization URL", max_length=500, blank=True)
     token_url = models.CharField("Access Token URL", max_length=500, blank=True)
 
-    access_token = EncryptedTextField(blank=True, editable=False)
-    refresh_token = EncryptedTextField(blank=True, editable=False)
+    access_token = SecretTextField(blank=True, editable=False)
+    refresh_token = SecretTextField(blank=True, editable=False)
     token_type = models.CharField(max_length=40, blank=True, editable=False)
     token_scope = models.CharField(max_length=1000, blank=True, editable=False)
     token_obtained_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -193,7 +194,7 @@ class InveniasConnection(Connection):
     subdomain = models.CharField("Subdomain", max_length=63)
     api_url = models.CharField("API URL", max_length=500, blank=True)
     username = models.CharField("Username", max_length=255, blank=True)
-    password = EncryptedCharField("Password", max_length=500, blank=True)
+    password = SecretCharField("Password", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "Invenias connection"
