@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import buttons, display, events, page_notes, revocation, rules, runner
+from .admin_policy import PolicyModelAdmin
 from .callback import callback_url
 from .definitions_admin import duplicate_selected, export_selected, import_view
 from .filters import HealthFilter, LastTestFilter
@@ -66,7 +67,7 @@ def row_action_column(request):
     return next_action
 
 
-class ProviderConnectionAdmin(admin.ModelAdmin):
+class ProviderConnectionAdmin(PolicyModelAdmin):
     """Base for every provider's admin; connection_admin_class() fills in the provider."""
 
     provider = None
@@ -293,7 +294,7 @@ def connection_admin_class(provider):
 
 
 @admin.register(Connection)
-class ConnectionOverviewAdmin(admin.ModelAdmin):
+class ConnectionOverviewAdmin(PolicyModelAdmin):
     """All connections in one list; each row opens its provider's form. Its list template,
     admin/connectors/connection/change_list.html, extends connections_change_list.html."""
 

@@ -8,7 +8,9 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Partner connections"
 
     def ready(self):
-        from . import checks, revocation  # noqa: F401  (checks registers the start-up checks)
+        from django.contrib import admin
+
+        from . import admin_policy, checks, revocation  # noqa: F401  (checks registers the start-up checks)
         from .app_settings import app_settings
         from .validators import is_loopback
 
@@ -21,3 +23,6 @@ class ConnectorsConfig(AppConfig):
         # sandbox), let oauthlib defer to that policy.
         if any(is_loopback(host) for host in app_settings.EXTRA_ALLOWED_HOSTS):
             os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        # Every admin list accepts only the lookups it declares (the admin modules of all apps
+        # are imported by now: the admin app, listed first, imported them in its ready()).
+        admin_policy.enforce(admin.site)
