@@ -13,7 +13,7 @@ import requests
 import urllib3
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from . import validators
+from . import text, validators
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
 GRANT_NAMES = {
@@ -132,7 +132,7 @@ def from_http_status(response, url, step):
         )
     if status == 429:
         retry = response.headers.get("Retry-After", "").strip()
-        wait = f"wait {retry} seconds" if retry.isdigit() else "wait a few minutes"
+        wait = f"wait {retry} seconds" if retry.isascii() and retry.isdigit() and len(retry) < 6 else "wait a few minutes"
         return OAuthFailure(
             "rate_limited",
             f"The provider is limiting the number of requests (HTTP 429): {wait} and test "
@@ -156,7 +156,7 @@ def from_http_status(response, url, step):
 
 
 def not_json(response, url):
-    content_type = response.headers.get("Content-Type", "unknown type").split(";")[0]
+    content_type = text.partner_words(response.headers.get("Content-Type", "").split(";")[0], 60) or "unknown type"
     return OAuthFailure(
         "not_json",
         f"The answer from {host_of(url)} was not JSON (HTTP {response.status_code}, "

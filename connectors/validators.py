@@ -6,6 +6,9 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import text
 
 # One DNS label (RFC 1123): letters, digits and inner hyphens, at most 63 characters, ASCII only
 # so that look-alike letters from other scripts cannot point a connection somewhere else.
@@ -19,17 +22,16 @@ LOOPBACK_NAMES = {"localhost"}
 
 
 def reject_control_characters(value):
-    """Refuse line breaks, tabs and every other control or format character."""
-    for character in value:
-        code = ord(character)
-        if (
-            code < 0x20
-            or code == 0x7F
-            or 0x80 <= code < 0xA0
-            or character in "\u2028\u2029\ufeff"
-            or 0x200B <= code <= 0x200F
-        ):
-            raise ValidationError("Remove line breaks, tabs and other control characters.", code="control_character")
+    """Refuse line breaks, tabs and every other control, format or separator character (Unicode
+    categories Cc, Cf, Cs, Zl, Zp: bidi overrides, zero-width and tag characters included)."""
+    if text.refused_characters(value):
+        raise ValidationError(
+            _(
+                "Remove line breaks, tabs and invisible characters (control, formatting or bidirectional "
+                "characters such as U+202E): they can make the text read differently from what is stored."
+            ),
+            code="control_character",
+        )
 
 
 def validate_dns_label(value):

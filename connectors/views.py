@@ -2,23 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import authorization, state
+from . import authorization, state, text
 from .models import Connection
-from .validators import reject_control_characters
 
 
 def _provider_words(request, name, limit):
-    value = request.GET.get(name, "")[:limit]
-    try:
-        reject_control_characters(value)
-    except ValidationError:
-        return ""
-    return value
+    return text.partner_words(request.GET.get(name, ""), limit)
 
 
 def provider_sentence(text, limit=200):

@@ -231,6 +231,8 @@ FAULTS = {
     "/bad-json": lambda q: (200, {"Content-Type": "application/json"}, b'{"access_token": "unterminated'),
     "/token-ok": lambda q: _json(200, TOKEN),
     "/stall-body": _stall_body,  # ?delay=seconds (default 5) between the two halves of the body
+    # A Content-Type no real server sends: escape bytes, a bidi override and 5,000 characters.
+    "/odd-content-type": lambda q: (200, {"Content-Type": "text/\x1b[31mhtml" + "\u202e".encode().decode("latin-1") + "x" * 5000}, b"<html></html>"),
 }
 
 
