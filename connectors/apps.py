@@ -12,7 +12,7 @@ class ConnectorsConfig(AppConfig):
 
         from . import admin_policy, checks, revocation  # noqa: F401  (checks registers the start-up checks)
         from .app_settings import app_settings
-        from .validators import is_loopback
+        from .validators import is_loopback, split_host_entry
 
         # A deleted connection's refresh token is revoked at the provider (RFC 7009).
         revocation.connect()
@@ -21,7 +21,7 @@ class ConnectorsConfig(AppConfig):
         # policy (connectors/validators.py) already allows http only for loopback hosts listed
         # in EXTRA_ALLOWED_HOSTS, so when such a host is configured (a local test server or
         # sandbox), let oauthlib defer to that policy.
-        if any(is_loopback(host) for host in app_settings.EXTRA_ALLOWED_HOSTS):
+        if any(is_loopback(split_host_entry(entry)[0]) for entry in app_settings.EXTRA_ALLOWED_HOSTS):
             os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
         # Every admin list accepts only the lookups it declares (the admin modules of all apps
         # are imported by now: the admin app, listed first, imported them in its ready()).

@@ -64,6 +64,8 @@ def test_form_or_saved(model_admin, request, obj):
     unsaved = form.save(commit=False)
     record = obj is not None and not form.changed_field_labels
     result = diagnostics.run_test(unsaved, record=record, user=request.user)
+    if obj is not None and not record:
+        diagnostics.record_unsaved_test(unsaved, result, request.user)
     if not record:
         # Saved unchanged right after, these settings count as tested (adopt_pending_test).
         pending_tests.remember(request, model_admin.model, obj, form, result)

@@ -136,5 +136,25 @@ def record_outcome(connection, result, user, *, before_saving=False):
     )
 
 
+def urls_used(connection):
+    """Every URL a test of these settings may send credentials or a token to."""
+    urls = [getattr(connection, name, "") for name in connection.provider_info.url_fields]
+    try:
+        urls.append(connection.provider_info.probe_url(connection).split("?", 1)[0])
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        pass  # no probe URL can be built from these settings
+    return list(dict.fromkeys(url for url in urls if url))
+
+
+def record_unsaved_test(connection, result, user):
+    """An edited, unsaved form was tested with the saved connection's stored secrets: log where
+    they went, so that a test against another place is on the record like a saved one."""
+    detail = _("Unsaved settings tested against %(urls)s: %(sentence)s") % {
+        "urls": ", ".join(urls_used(connection)),
+        "sentence": result.sentence,
+    }
+    events.record(connection, "tested unsaved", user, succeeded=result.passed, detail=detail)
+
+
 def _ms(started):
     return int((time.monotonic() - started) * 1000)

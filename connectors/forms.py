@@ -120,11 +120,12 @@ class ConnectionForm(forms.ModelForm):
             self.add_error("name", self.instance.duplicate_name_message())
 
     def changed_hosts(self, cleaned):
-        """Hosts the form moves credentials to, compared with what is stored."""
+        """Whether the form moves credentials to another place than what is stored: another
+        scheme, host or effective port of any URL (an origin, not only a host name)."""
         if not self.instance.pk:
             return False
         return any(
-            validators.host_of(cleaned.get(name)) != validators.host_of(getattr(self.instance, name, ""))
+            validators.origin_of(cleaned.get(name)) != validators.origin_of(getattr(self.instance, name, ""))
             for name in self.provider.url_fields
             if name in cleaned
         )
@@ -142,8 +143,8 @@ class ConnectionForm(forms.ModelForm):
             ):
                 self.add_error(
                     name,
-                    f"A URL now points at another host: enter the {self.fields[name].label.lower()} "
-                    "again (stored secrets are not sent to a new host).",
+                    f"A URL now points at another host or port: enter the {self.fields[name].label.lower()} "
+                    "again (stored secrets are not sent to a new place).",
                 )
 
     # -- saving ---------------------------------------------------------------------------

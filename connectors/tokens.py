@@ -126,7 +126,8 @@ def _hosts_differ(connection, stored):
     if type(connection) is not type(stored):
         return False  # a base Connection is only ever read from the database, never edited
     return any(
-        validators.host_of(getattr(connection, name)) != validators.host_of(getattr(stored, name))
+        # Another scheme, host or effective port is another place: the stored tokens stay home.
+        validators.origin_of(getattr(connection, name)) != validators.origin_of(getattr(stored, name))
         for name in connection.provider_info.url_fields
     )
 
@@ -162,7 +163,7 @@ def get_access_token(connection: "Connection", *, margin: int | None = None, for
             # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
             # tokens belong to the saved hosts and are never sent anywhere else.
             raise failures.OAuthFailure(
-                "not_authorized", "A URL now points at another host: save, then click Regenerate."
+                "not_authorized", "A URL now points at another host or port: save, then click Regenerate."
             )
         if needs_renewal(locked, margin=_margin(locked, margin, force, asked_at)):
             try:

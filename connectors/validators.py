@@ -93,6 +93,40 @@ def host_of(url):
         return ""
 
 
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def origin_of(url):
+    """(scheme, host, effective port) of a URL: where credentials sent to it actually go. Two
+    URLs are the same place only when all three agree; None when the URL is malformed."""
+    try:
+        parts = urlsplit(url or "")
+        scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS.get(scheme)
+
+
+def split_host_entry(entry):
+    """An EXTRA_ALLOWED_HOSTS entry, `host-pattern` or `host-pattern:port`, as (pattern, port or
+    None). Without a port the entry allows any port of that host."""
+    pattern, separator, port = entry.rpartition(":")
+    if separator and port.isascii() and port.isdigit() and pattern and not pattern.endswith(":"):
+        return pattern, int(port)
+    return entry, None
+
+
+def extra_host_allows(entries, host, port):
+    """True when an EXTRA_ALLOWED_HOSTS entry admits this host on this (effective) port."""
+    for entry in entries:
+        pattern, pinned = split_host_entry(entry)
+        if host_matches(host, pattern) and (pinned is None or pinned == port):
+            return True
+    return False
+
+
 def is_loopback(host):
     if host in LOOPBACK_NAMES:
         return True
@@ -130,7 +164,8 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
         raise ValidationError("Do not put a user name or password in the URL.", code="userinfo")
     if parts.query or parts.fragment or "?" in value or "#" in value:
         raise ValidationError("Remove the query string or fragment (“?…”, “#…”).", code="query")
-    on_extra_host = any(host_matches(host, pattern) for pattern in extra_hosts)
+    effective_port = port if port is not None else DEFAULT_PORTS.get(parts.scheme)
+    on_extra_host = extra_host_allows(extra_hosts, host, effective_port)
     on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
     if not (on_provider_host or on_extra_host):
         allowed = ", ".join(provider_hosts)
