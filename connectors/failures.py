@@ -172,6 +172,14 @@ def too_large(url, limit):
     )
 
 
+def malformed(url):
+    return OAuthFailure(
+        "malformed_answer",
+        f"The answer from {host_of(url)} was not a usable answer (wrong types, sizes or nesting): check the URL; "
+        "if it is right, the provider's answer is broken.",
+    )
+
+
 def no_token(status=None):
     return OAuthFailure(
         "no_token", "The provider answered without an access token: check the Access Token URL.", status

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
 from requests.auth import HTTPBasicAuth
 
-from . import failures
+from . import answers, failures
 from .app_settings import app_settings
 from .http import json_body, partner_session
 from .validators import validate_outbound_url
@@ -29,8 +29,15 @@ def check_destination(connection, url):
 
 
 @sensitive_variables()
-def _token_request(grant, send):
-    """Run one token request (`send()`), turning OAuth error answers into OAuthFailure."""
+def _token_request(grant, url, send):
+    """Run one token request (`send()`), turning OAuth error answers into OAuthFailure and any
+    unusable answer into one too (answers.guard)."""
+    with answers.guard(url):
+        return _send_token_request(grant, send)
+
+
+@sensitive_variables()
+def _send_token_request(grant, send):
     try:
         token = send()
     except Warning as changed:
@@ -91,6 +98,7 @@ def exchange_code(connection, code, verifier, redirect_uri):
     # A public client identifies itself in the body; a secret, when one is configured, goes along.
     return _token_request(
         "authorization_code",
+        connection.token_url,
         lambda: session.fetch_token(
             connection.token_url,
             code=code,
@@ -109,6 +117,7 @@ def password_grant(connection):
     extra = connection.provider_info.extra_token_parameters(connection)
     return _token_request(
         "password",
+        connection.token_url,
         lambda: session.fetch_token(
             connection.token_url,
             username=connection.username,
@@ -127,6 +136,7 @@ def client_credentials(connection):
     session = partner_session(client=BackendApplicationClient(connection.client_id), scope=connection.scope or None)
     return _token_request(
         "client_credentials",
+        connection.token_url,
         lambda: session.fetch_token(
             connection.token_url,
             auth=client_secret_basic(connection.client_id, connection.client_secret),
@@ -145,6 +155,7 @@ def refresh(connection):
         extra["client_secret"] = connection.client_secret
     return _token_request(
         "refresh_token",
+        connection.token_url,
         lambda: session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra),
     )
 
@@ -183,6 +194,12 @@ def probe(connection, access_token):
     """GET the provider's cheap read-only resource with the token; returns the HTTP status."""
     url = connection.provider_info.probe_url(connection)
     check_destination(connection, url.split("?", 1)[0])  # the probe's own query is ours, not typed
+    with answers.guard(url):
+        return _probe(connection, access_token, url)
+
+
+@sensitive_variables()
+def _probe(connection, access_token, url):
     session = partner_session(
         client=WebApplicationClient(connection.client_id), token={"access_token": access_token, "token_type": "Bearer"}
     )

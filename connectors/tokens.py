@@ -209,6 +209,13 @@ class BearerAuth(requests.auth.AuthBase):
 
 
 def session(connection: "Connection") -> requests.Session:
-    http = requests.Session()
+    """A requests.Session sending the connection's valid bearer token, under the same outbound
+    policy as token traffic (connectors/http.py): each request's URL must be on one of the
+    provider's allowed origins (checked before a token is attached), a total deadline of
+    HTTP_TIMEOUT, no redirects followed, answers capped at MAX_RESPONSE_BYTES; a refused or
+    failed request raises OAuthFailure."""
+    from .http import BoundedSession, origin_url
+
+    http = BoundedSession(destination_check=lambda url: oauth.check_destination(connection, origin_url(url)))
     http.auth = BearerAuth(connection)
     return http

@@ -35,6 +35,10 @@ def oauth_callback(request):
     except state.StateError as refused:
         messages.error(request, str(refused))
         return HttpResponseRedirect(overview)
+    finally:
+        # The state is used up now, whatever happens next: saved before any partner is asked,
+        # so that no failure later in this request leaves it usable again.
+        request.session.save()
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
         messages.error(request, "The connection was deleted while you were logging in.")

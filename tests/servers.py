@@ -210,6 +210,21 @@ def _stall_body(query):
     return 200, {"Content-Type": "application/json"}, body
 
 
+class DripBody(bytes):
+    """A body (or, with `headers=True`, the whole answer, status line included) sent one byte at
+    a time, `every` seconds apart: each read is quick, the whole never ends in time."""
+
+    every = 2.0
+    headers = False
+
+
+def _drip(query, headers=False):
+    body = DripBody(json.dumps(TOKEN).encode())
+    body.every = min(float(query.get("every", "2")), 10)
+    body.headers = headers
+    return 200, {"Content-Type": "application/json"}, body
+
+
 # path -> handler(query dict) -> (status, headers, body bytes); GET and POST alike.
 FAULTS = {
     "/500": lambda q: _json(500, {"error": "server_error"}),
@@ -231,6 +246,8 @@ FAULTS = {
     "/bad-json": lambda q: (200, {"Content-Type": "application/json"}, b'{"access_token": "unterminated'),
     "/token-ok": lambda q: _json(200, TOKEN),
     "/stall-body": _stall_body,  # ?delay=seconds (default 5) between the two halves of the body
+    "/drip": _drip,  # ?every=seconds (default 2) between the bytes of the body
+    "/drip-headers": lambda q: _drip(q, headers=True),  # the same, from the status line on
     # A Content-Type no real server sends: escape bytes, a bidi override and 5,000 characters.
     "/odd-content-type": lambda q: (200, {"Content-Type": "text/\x1b[31mhtml" + "\u202e".encode().decode("latin-1") + "x" * 5000}, b"<html></html>"),
 }
@@ -242,8 +259,12 @@ class _FaultHandler(QuietHandler):
         body = self.read_body()
         self.server.fault.record(self.command, parts.path, parts.query, dict(self.headers), body)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        scripted = self.server.fault.scripted.get(parts.path)
         handler = FAULTS.get(parts.path, lambda q: _json(404, {"error": "not_found"}))
-        status, headers, payload = handler(query)
+        status, headers, payload = scripted if scripted else handler(query)
+        if isinstance(payload, DripBody):
+            self._drip(status, headers, payload)
+            return
         if not isinstance(payload, StalledBody):
             self.answer(status, headers, payload)
             return
@@ -252,6 +273,21 @@ class _FaultHandler(QuietHandler):
         self.wfile.flush()
         time.sleep(payload.delay)
         self.wfile.write(payload[half:])
+
+    def _drip(self, status, headers, payload):
+        head = f"HTTP/1.1 {status} OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = (head + f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n").encode("latin-1")
+        if not payload.headers:
+            self.wfile.write(head)
+            head = b""
+        try:
+            for position in range(len(head) + len(payload)):
+                self.wfile.write((head + payload)[position : position + 1])
+                self.wfile.flush()
+                time.sleep(payload.every)
+        except OSError:
+            pass  # the client gave up, as it should
+        self.close_connection = True
 
     do_GET = do_POST = _serve
 
@@ -273,6 +309,7 @@ class FaultServer:
     def __init__(self):
         self._lock = threading.Lock()
         self._requests = []
+        self.scripted = {}  # path -> (status, headers, body bytes), set by script()
         self._httpd = _FaultHTTPServer((HOST, 0), _FaultHandler)
         self._httpd.fault = self
         self.host = HOST
@@ -283,6 +320,10 @@ class FaultServer:
 
     def url(self, path):
         return self.base_url + path
+
+    def script(self, path, status, headers, body):
+        """Answer `path` with exactly this (a test's own hostile answer) until changed."""
+        self.scripted[path] = (status, headers, body)
 
     def record(self, method, path, query, headers, body):
         with self._lock:

@@ -5,6 +5,7 @@ Meant for cron, e.g. every 5 minutes with the default 10-minute window (README, 
 the window is wider than the interval, so no token expires between two runs unrenewed.
 """
 
+import logging
 from datetime import timedelta
 
 from django.core.mail import mail_admins
@@ -18,6 +19,7 @@ from ...models import Connection, Status
 from ...providers.base import AUTHORIZATION_CODE
 from ...runner import run_concurrently, with_provider_fields
 
+logger = logging.getLogger("connectors.refresh_tokens")
 DEFAULT_WINDOW_MINUTES = 10
 REFRESHED, FAILED, REAUTHORIZE = "refreshed", "failed", "needs reauthorization"
 NO_REFRESH_TOKEN = "The token expires and there is no refresh token to renew it."
@@ -105,6 +107,9 @@ def _renew(connection, window):
             )
             return REAUTHORIZE, failure.message
         return FAILED, failure.message
+    except Exception as error:  # noqa: BLE001 (one connection's bug must not stop the others; the type is logged)
+        logger.error("renewing connection %s raised %s", connection.pk, type(error).__name__)
+        return FAILED, f"The renewal could not run ({type(error).__name__}): see the server log."
     connection.refresh_from_db(fields=["token_expires_at"])
     return REFRESHED, f"valid until {timezone.localtime(connection.token_expires_at):%Y-%m-%d %H:%M %Z}."
 
