@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, J
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import buttons, display, events, page_notes, revocation, rules, runner
@@ -125,7 +126,14 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
 
     @admin.display(description="Callback URL")
     def callback_url(self, obj):
-        url = callback_url()
+        if not (obj and obj.pk):
+            # Each connection has its own callback URL (the mix-up defence), known once saved.
+            return format_html(
+                '<span id="pc-callback-url">{}</span>',
+                _("Shown once the connection is saved: %(url)s followed by the connection's number.")
+                % {"url": callback_url()},
+            )
+        url = callback_url(obj)
         return format_html(
             '<span class="pc-copy"><code id="pc-callback-url">{}</code> '
             '<button type="button" class="button pc-copy-button" data-copy-target="pc-callback-url">'

@@ -87,7 +87,9 @@ class DeclaredLookupsOnly:
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
         if not all(is_valid_id(self.model, value) for value in selected):
             self.message_user(
-                request, _("The selection holds something that is not a row of this list: select again."), messages.ERROR
+                request,
+                _("The selection holds something that is not a row of this list: select again."),
+                messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)

@@ -15,16 +15,21 @@ def authorization_redirect(request, connection):
     """Authorization code: the provider's login URL (PKCE S256, a single-use state kept in the
     session). Raises OAuthFailure when the authorization URL is not allowed."""
     verifier = oauth.new_pkce_verifier()
-    issued = state.issue(request, connection, verifier)
-    url = oauth.authorization_url(connection, callback_url(), issued, verifier)
+    # The connection's own callback URL and its server's issuer bind the answer to this flow
+    # (the mix-up defence, connectors/state.py).
+    redirect_uri = callback_url(connection)
+    issuer, issuer_required = oauth.issuer_requirement(connection)
+    issued = state.issue(request, connection, verifier, redirect_uri, issuer, issuer_required)
+    url = oauth.authorization_url(connection, redirect_uri, issued, verifier)
     events.record(connection, "authorize started", request.user)
     return url
 
 
-def exchange_code(connection, code, verifier, user):
-    """The callback's half: exchange the code; returns (succeeded, sentence)."""
+def exchange_code(connection, code, verifier, user, redirect_uri=None):
+    """The callback's half: exchange the code (with the redirect URI the flow was started with);
+    returns (succeeded, sentence)."""
     try:
-        token = oauth.exchange_code(connection, code, verifier, callback_url())
+        token = oauth.exchange_code(connection, code, verifier, redirect_uri or callback_url())
     except failures.OAuthFailure as failure:
         return False, refused(connection, user, f"Authorization failed: {failure.message}")
     return True, authorized(connection, token, user)

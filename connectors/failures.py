@@ -132,7 +132,9 @@ def from_http_status(response, url, step):
         )
     if status == 429:
         retry = response.headers.get("Retry-After", "").strip()
-        wait = f"wait {retry} seconds" if retry.isascii() and retry.isdigit() and len(retry) < 6 else "wait a few minutes"
+        wait = (
+            f"wait {retry} seconds" if retry.isascii() and retry.isdigit() and len(retry) < 6 else "wait a few minutes"
+        )
         return OAuthFailure(
             "rate_limited",
             f"The provider is limiting the number of requests (HTTP 429): {wait} and test "

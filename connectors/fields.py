@@ -80,7 +80,9 @@ class SecretFieldMixin(EncryptedMixin):
         super().validate(value, model_instance)
         if is_ciphertext(value):
             raise ValidationError(
-                _("%(field)s: enter the secret itself; this value is encrypted text, which is never accepted as a secret."),
+                _(
+                    "%(field)s: enter the secret itself; this value is encrypted text, which is never accepted as a secret."
+                ),
                 code="ciphertext",
                 params={"field": self.verbose_name},
             )

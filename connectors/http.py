@@ -40,12 +40,16 @@ class BoundedRequests:
             try:
                 response = super().request(method, url, *args, **kwargs)
                 read_bounded(response, url)
-            except (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as error:
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                http.client.HTTPException,
+                OSError,
+            ) as error:
                 # Reading the body ourselves (read_bounded) meets urllib3's errors unwrapped; a
                 # request cut at its deadline ends in whatever error the shut socket gave.
-                if watch.expired:
-                    error = requests.exceptions.Timeout()
-                raise failures.from_transport_error(error, url, limit) from None
+                cause = requests.exceptions.Timeout() if watch.expired else error
+                raise failures.from_transport_error(cause, url, limit) from None
         return response
 
 

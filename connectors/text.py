@@ -19,14 +19,20 @@ def refused_characters(value):
     return [character for character in value if unicodedata.category(character) in REFUSED_CATEGORIES]
 
 
-def partner_words(value, limit=PARTNER_WORDS_LIMIT):
-    """`value` (anything a partner sent) as printable text on one line, at most `limit` characters."""
+def partner_words(value, limit=PARTNER_WORDS_LIMIT, first_sentence=False):
+    """`value` (anything a partner sent) as printable text on one line, at most `limit`
+    characters; with `first_sentence`, only up to the end of its first sentence."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     text = text[: limit * 4]  # bound the work before cleaning
     kept = "".join(character if character.isprintable() else " " for character in text)
     kept = " ".join(kept.split())
+    if first_sentence:
+        end = next(
+            (i + 1 for i, character in enumerate(kept) if character in ".!?" and kept[i + 1 : i + 2] in ("", " ")), 0
+        )
+        kept = kept[:end] if end else kept
     if len(kept) > limit:
         kept = kept[: limit - 1].rstrip() + "…"
     return kept

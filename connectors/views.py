@@ -1,4 +1,5 @@
-"""The OAuth callback: the one URL providers send the operator back to after Generate."""
+"""The OAuth callback: where providers send the operator back to after Generate (one URL per
+connection, connectors/callback.py)."""
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -14,24 +15,18 @@ def _provider_words(request, name, limit):
     return text.partner_words(request.GET.get(name, ""), limit)
 
 
-def provider_sentence(text, limit=200):
+def provider_sentence(value, limit=200):
     """The provider's own words (an error_description) made fit to show: printable characters
     only, single spaces, cut after the first sentence and at `limit` characters. The message
     framework escapes it when the page renders it (it is never marked safe)."""
-    printable = "".join(character if character.isprintable() else " " for character in text[: limit * 4])
-    words = " ".join(printable.split())
-    end = next(
-        (i + 1 for i, character in enumerate(words) if character in ".!?" and words[i + 1 : i + 2] in ("", " ")), 0
-    )
-    sentence = words[:end] if end else words
-    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+    return text.partner_words(value, limit, first_sentence=True)
 
 
 @staff_member_required
-def oauth_callback(request):
+def oauth_callback(request, connection_id=None):
     overview = reverse("admin:connectors_connection_changelist")
     try:
-        connection_id, verifier = state.consume(request, request.GET.get("state"))
+        flow = state.consume(request, request.GET.get("state"), connection_id, request.GET.get("iss"))
     except state.StateError as refused:
         messages.error(request, str(refused))
         return HttpResponseRedirect(overview)
@@ -39,6 +34,7 @@ def oauth_callback(request):
         # The state is used up now, whatever happens next: saved before any partner is asked,
         # so that no failure later in this request leaves it usable again.
         request.session.save()
+    connection_id, verifier = flow.connection, flow.verifier
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
         messages.error(request, "The connection was deleted while you were logging in.")
@@ -66,6 +62,8 @@ def oauth_callback(request):
             sentence = f"The provider did not authorize ({error or 'no code returned'}{': ' + description if description else ''})."
         messages.error(request, authorization.refused(connection, request.user, sentence))
         return HttpResponseRedirect(page)
-    succeeded, sentence = authorization.exchange_code(connection, request.GET["code"], verifier, request.user)
+    succeeded, sentence = authorization.exchange_code(
+        connection, request.GET["code"], verifier, request.user, flow.redirect_uri
+    )
     messages.add_message(request, messages.SUCCESS if succeeded else messages.ERROR, sentence)
     return HttpResponseRedirect(page)

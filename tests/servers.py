@@ -249,7 +249,11 @@ FAULTS = {
     "/drip": _drip,  # ?every=seconds (default 2) between the bytes of the body
     "/drip-headers": lambda q: _drip(q, headers=True),  # the same, from the status line on
     # A Content-Type no real server sends: escape bytes, a bidi override and 5,000 characters.
-    "/odd-content-type": lambda q: (200, {"Content-Type": "text/\x1b[31mhtml" + "\u202e".encode().decode("latin-1") + "x" * 5000}, b"<html></html>"),
+    "/odd-content-type": lambda q: (
+        200,
+        {"Content-Type": "text/\x1b[31mhtml" + "\u202e".encode().decode("latin-1") + "x" * 5000},
+        b"<html></html>",
+    ),
 }
 
 

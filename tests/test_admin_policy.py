@@ -59,7 +59,9 @@ def test_undeclared_lookups_are_refused_for_a_view_only_user(viewer, stored, url
 def test_the_regex_answer_no_longer_depends_on_the_secret(viewer, stored):
     # The attack read one bit per request: the two halves of the alphabet must answer alike.
     first = viewer.get(f"/admin/connectors/inveniasconnection/?access_token__regex=^gAAAAAB[A-M]&id__exact={stored.pk}")
-    second = viewer.get(f"/admin/connectors/inveniasconnection/?access_token__regex=^gAAAAAB[N-z]&id__exact={stored.pk}")
+    second = viewer.get(
+        f"/admin/connectors/inveniasconnection/?access_token__regex=^gAAAAAB[N-z]&id__exact={stored.pk}"
+    )
     assert first.status_code == second.status_code == 400
     assert "Victim" not in first.content.decode() + second.content.decode()
 
@@ -88,7 +90,9 @@ def test_every_admin_is_under_the_policy_and_no_secret_column_is_filterable_sear
         secrets = {f.name for f in model._meta.get_fields() if isinstance(f, EncryptedMixin)}
         if model is User:
             secrets.add("password")
-        filters = {item if isinstance(item, str) else getattr(item, "parameter_name", item) for item in model_admin.list_filter}
+        filters = {
+            item if isinstance(item, str) else getattr(item, "parameter_name", item) for item in model_admin.list_filter
+        }
         searched = {name.lstrip("^=@").split("__")[0] for name in model_admin.search_fields}
         ordered = {name.lstrip("-").split("__")[0] for name in (model_admin.ordering or ())}
         shown = set(model_admin.list_display)

@@ -97,11 +97,13 @@ def test_state_of_another_connection(admin_client, auth_server):
     second_answer = parse_qs(urlsplit(answer(auth_server, start(admin_client, second, auth_server))).query)
     # The first connection's state with the code issued for the second: the PKCE verifier kept
     # for the first does not match the second's code, and the server refuses it.
-    mixed = "/oauth/callback/?" + urlencode({"state": first_answer["state"][0], "code": second_answer["code"][0]})
+    mixed = f"/oauth/callback/{first.pk}/?" + urlencode(
+        {"state": first_answer["state"][0], "code": second_answer["code"][0], "iss": second_answer["iss"][0]}
+    )
     assert "refused the authorization code" in follow(admin_client, mixed)
     # A state relabelled with the other connection's id is simply unknown.
     relabelled = second_answer["state"][0].replace(f"{second.pk}.", f"{first.pk}.", 1)
-    forged = "/oauth/callback/?" + urlencode({"state": relabelled, "code": second_answer["code"][0]})
+    forged = f"/oauth/callback/{first.pk}/?" + urlencode({"state": relabelled, "code": second_answer["code"][0]})
     assert "unknown" in follow(admin_client, forged)
     assert_nothing_stored(first, second)
 

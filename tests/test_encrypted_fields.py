@@ -60,7 +60,9 @@ def test_a_pasted_ciphertext_is_refused_on_edit_too(admin_client):
 
 def test_the_model_refuses_what_the_form_refuses():
     stolen = stored_ciphertext(victim().pk)
-    thief = InveniasConnection(name="Thief", subdomain="thief", client_secret=stolen, token_url="https://t.invenias.com/")
+    thief = InveniasConnection(
+        name="Thief", subdomain="thief", client_secret=stolen, token_url="https://t.invenias.com/"
+    )
     with pytest.raises(ValidationError) as raised:
         thief.full_clean()
     assert "client_secret" in raised.value.message_dict

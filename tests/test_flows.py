@@ -33,7 +33,7 @@ def generate(client, connection, server, allow=True):
     assert authorize_url.startswith(server.inverbis_auth_url)
     callback = server.authorize(authorize_url, allow=allow)
     parts = urlsplit(callback)
-    assert parts.path == "/oauth/callback/"
+    assert parts.path == f"/oauth/callback/{connection.pk}/"
     return client.get(f"{parts.path}?{parts.query}"), authorize_url
 
 
@@ -46,7 +46,7 @@ def test_authorization_code_with_pkce_end_to_end(admin_client, auth_server):
     response, authorize_url = generate(admin_client, connection, auth_server)
     query = parse_qs(urlsplit(authorize_url).query)
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
-    assert query["redirect_uri"] == ["http://127.0.0.1:8000/oauth/callback/"]
+    assert query["redirect_uri"] == [f"http://127.0.0.1:8000/oauth/callback/{connection.pk}/"]
     assert query["state"][0].startswith(f"{connection.pk}.")
     assert response["Location"] == change_url("inverbisconnection", connection.pk) + "#oauth"
     assert any(m.startswith("Authorized: the token expires in") for m in messages_of(response))

@@ -27,7 +27,10 @@ def test_an_allowed_api_request_carries_the_token(auth_server, connection):
 
 
 def test_a_url_off_the_allowed_origins_is_refused_before_any_token_is_fetched(auth_server, connection, settings):
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": [f"127.0.0.1:{auth_server.port}"]}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "EXTRA_ALLOWED_HOSTS": [f"127.0.0.1:{auth_server.port}"],
+    }
     auth_server.reset_stats()
     for url in ("https://attacker.example/collect", "http://127.0.0.1:1/elsewhere", "ftp://127.0.0.1/x"):
         with pytest.raises(failures.OAuthFailure) as raised:
@@ -75,5 +78,5 @@ def test_the_state_is_used_up_even_when_the_exchange_fails_unexpectedly(admin_cl
     monkeypatch.setattr(authorization, "exchange_code", broken)
     callback = urlsplit(query["redirect_uri"][0]).path
     with pytest.raises(RuntimeError):
-        admin_client.get(callback, {"state": state, "code": "any"})
+        admin_client.get(callback, {"state": state, "code": "any", "iss": f"{auth_server.base_url}/auth/realms/acme"})
     assert state not in SessionStore(session_key=session_key).get(SESSION_KEY, {})

@@ -71,6 +71,16 @@ class Provider:
         """Provider-specific fields added to the body of its token requests."""
         return {}
 
+    def issuer(self, connection: "Connection") -> str | None:
+        """The issuer identifier of the connection's authorization server (RFC 8414/9207), the
+        value its authorization answers carry as `iss`; None when the provider has none."""
+        return None
+
+    def discovery_url(self, connection: "Connection") -> str | None:
+        """Where the authorization server publishes its metadata (OpenID Connect discovery)."""
+        issuer = self.issuer(connection)
+        return f"{issuer}/.well-known/openid-configuration" if issuer else None
+
     def probe_url(self, connection: "Connection") -> str:
         """The cheap read-only request that proves a token works (GET with the bearer token)."""
         raise NotImplementedError

@@ -21,6 +21,12 @@ class Inverbis(Provider):
             "token_url": base + KEYCLOAK_PATH.format(tenant=tenant, endpoint="token"),
         }
 
+    def issuer(self, connection):
+        # A Keycloak realm's issuer is the realm URL: the authorization URL without its
+        # /protocol/openid-connect/auth ending.
+        realm, separator, _endpoint = (connection.authorization_url or "").partition("/protocol/openid-connect/")
+        return realm if separator else None
+
     def probe_url(self, connection):
         # Keycloak serves the user's profile next to the token endpoint.
         return connection.token_url.rsplit("/", 1)[0] + "/userinfo"

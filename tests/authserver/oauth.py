@@ -1,5 +1,8 @@
-"""The two places where the providers' behaviour differs from DOT's defaults."""
+"""The places where the providers' behaviour differs from DOT's defaults."""
 
+import re
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 from oauthlib.oauth2 import Server
 
@@ -38,3 +41,21 @@ class PerApplicationScopes(SettingsScopes):
     def get_default_scopes(self, application=None, request=None, *args, **kwargs):
         own = self._own_scopes(application)
         return own if own is not None else super().get_default_scopes(application, request)
+
+
+class CallbackPerConnectionValidator(OAuth2Validator):
+    """A registered `.../oauth/callback/` also admits `.../oauth/callback/<number>/`.
+
+    The application gives every connection a callback URL of its own (the RFC 9700 §4.4 mix-up
+    defence); at a real provider each is registered exactly. The suite's connections get new
+    ids in every test, so this server admits any of them under the one registered prefix, as a
+    Keycloak client registered with the redirect URI `.../oauth/callback/*` does.
+    """
+
+    PER_CONNECTION = re.compile(r"/oauth/callback/\d+/(?=$|\?)")
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        if super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return True
+        shared = self.PER_CONNECTION.sub("/oauth/callback/", redirect_uri, count=1)
+        return shared != redirect_uri and super().validate_redirect_uri(client_id, shared, request, *args, **kwargs)

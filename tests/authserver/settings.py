@@ -79,6 +79,7 @@ OAUTH2_PROVIDER = {
     "SCOPES": SCOPES,
     "SCOPES_BACKEND_CLASS": "tests.authserver.oauth.PerApplicationScopes",
     "OAUTH2_SERVER_CLASS": "tests.authserver.oauth.ProviderShapedServer",
+    "OAUTH2_VALIDATOR_CLASS": "tests.authserver.oauth.CallbackPerConnectionValidator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("AUTHSERVER_ACCESS_TOKEN_SECONDS", "3600")),
     "REFRESH_TOKEN_EXPIRE_SECONDS": int(_refresh_seconds) if _refresh_seconds else None,
     "ROTATE_REFRESH_TOKEN": True,

@@ -14,8 +14,10 @@ urlpatterns = [
     # Inverbis Analytics (Keycloak)
     path(
         f"{oidc}/auth",
-        views.realm_route(
-            views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html"))
+        views.with_issuer(
+            views.realm_route(
+                views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html"))
+            )
         ),
         name="inverbis-auth",
     ),

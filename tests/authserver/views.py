@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
-from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
 from oauth2_provider.views import RevokeTokenView, TokenView
 
 from . import stats
@@ -39,6 +39,23 @@ def realm_route(view):
         return checked(request, *args, **kwargs)
 
     wrapper.csrf_exempt = True  # for the middleware only; ``checked`` enforces CSRF
+    return wrapper
+
+
+def with_issuer(view):
+    """Keycloak names itself in every authorization answer (RFC 9207 `iss`: the realm URL), and
+    says so in its discovery document; DOT's own switch for it cannot name a realm."""
+
+    @wraps(view)
+    def wrapper(request, tenant, *args, **kwargs):
+        response = view(request, tenant, *args, **kwargs)
+        location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
+        if "state=" in location and ("code=" in location or "error=" in location):
+            issuer = request.build_absolute_uri(f"/auth/realms/{tenant}")
+            response["Location"] = _add_iss_to_redirect(location, issuer)
+        return response
+
+    wrapper.csrf_exempt = getattr(view, "csrf_exempt", False)
     return wrapper
 
 
@@ -160,6 +177,7 @@ def openid_configuration(request):
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "scopes_supported": list(settings.SCOPES),
+            "authorization_response_iss_parameter_supported": True,
         }
     )
 

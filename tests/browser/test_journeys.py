@@ -110,11 +110,10 @@ def test_inverbis_urls_follow_typing_then_generate_test_regenerate_and_deny(admi
     field(page, "client_id").fill(auth_server.inverbis_client_id)
     expect(field(page, "scope")).to_have_value("openid offline_access")
 
-    callback = f"{app}/oauth/callback/"
-    expect(page.locator("#pc-callback-url")).to_have_text(callback)
-    page.get_by_role("button", name="Copy").click()
-    expect(page.get_by_role("button", name="Copied")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == callback
+    # Each connection has its own callback URL (the mix-up defence): known once saved.
+    expect(page.locator("#pc-callback-url")).to_contain_text(
+        f"Shown once the connection is saved: {app}/oauth/callback/"
+    )
 
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -130,6 +129,11 @@ def test_inverbis_urls_follow_typing_then_generate_test_regenerate_and_deny(admi
     assert page.url == f"{app}/admin/connectors/inverbisconnection/{connection.pk}/change/#oauth"
     expect(page.get_by_role("tab", name="OAuth 2.0")).to_have_attribute("aria-selected", "true")
     open_tab(page, "OAuth 2.0")
+    callback = f"{app}/oauth/callback/{connection.pk}/"
+    expect(page.locator("#pc-callback-url")).to_have_text(callback)
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == callback
     expect(token_state(page)).to_contain_text("expires in")
     expect(token_state(page)).to_contain_text("refresh token stored")
     assert connection.access_token not in page.content()
