@@ -133,12 +133,24 @@ PARTNER_CONNECTIONS = {
     "EXTRA_ALLOWED_HOSTS": env.list("EXTRA_ALLOWED_HOSTS", default=[]),
 }
 
+# Error reports (the DEBUG page, mail to ADMINS, logs) never show a connection's secrets: the
+# filter is active whatever DEBUG says (connectors/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "connectors.reporting.SecretHidingFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # With DEBUG on, Django's own console handler prints them already.
+        "errors": {"class": "logging.StreamHandler", "filters": ["require_debug_false"]},
+    },
     "loggers": {
         "connectors": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+        # Server errors reach stderr (gunicorn's error log, the terminal) even without ADMINS;
+        # they still propagate to Django's own handlers (mail to ADMINS when DEBUG is off).
+        "django.request": {"handlers": ["errors"], "level": "ERROR"},
         # At DEBUG these log whole token requests and responses, secrets included: never below
         # WARNING, whatever the root logger is set to.
         "requests_oauthlib": {"level": "WARNING"},
