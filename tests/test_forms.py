@@ -130,7 +130,12 @@ def test_form_shows_tabs_fixed_values_and_callback(admin_client):
     page = admin_client.get(add_url("inverbisconnection")).content.decode()
     assert page.index(">Connection<") < page.index(">OAuth 2.0<")
     assert "Authentication Type" in page and "OAuth 2.0" in page
-    assert "http://127.0.0.1:8000/oauth/callback/" in page and "Copy" in page
+    # Each connection has its own callback URL (the mix-up defence), with a copy button once saved.
+    assert "Shown once the connection is saved: http://127.0.0.1:8000/oauth/callback/ followed" in page
+    assert post_form(admin_client, "inverbisconnection").status_code == 302
+    pk = Connection.objects.get().pk
+    change = admin_client.get(f"/admin/connectors/inverbisconnection/{pk}/change/").content.decode()
+    assert f"http://127.0.0.1:8000/oauth/callback/{pk}/" in change and "Copy" in change
     for label in ("Server", "Tenant", "Client ID", "Client Secret", "Authorization URL", "Access Token URL"):
         assert label in page
     hypatos = admin_client.get(add_url("hypatosconnection")).content.decode()
