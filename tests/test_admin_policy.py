@@ -56,6 +56,11 @@ def test_undeclared_lookups_are_refused_for_a_view_only_user(viewer, stored, url
     assert response.status_code == 400
 
 
+def test_an_api_keys_hash_cannot_be_read_through_a_lookup(admin_client):
+    assert admin_client.get("/admin/connectors/apikey/?key_hash__regex=^0").status_code == 400
+    assert admin_client.get("/admin/connectors/apikey/?may_obtain_tokens__exact=1").status_code == 200
+
+
 def test_the_regex_answer_no_longer_depends_on_the_secret(viewer, stored):
     # The attack read one bit per request: the two halves of the alphabet must answer alike.
     first = viewer.get(f"/admin/connectors/inveniasconnection/?access_token__regex=^gAAAAAB[A-M]&id__exact={stored.pk}")
@@ -88,6 +93,7 @@ def test_every_admin_is_under_the_policy_and_no_secret_column_is_filterable_sear
     for model, model_admin in admin.site._registry.items():
         assert isinstance(model_admin, DeclaredLookupsOnly), model
         secrets = {f.name for f in model._meta.get_fields() if isinstance(f, EncryptedMixin)}
+        secrets |= {f.name for f in model._meta.get_fields() if f.name.endswith("_hash")}  # API keys
         if model is User:
             secrets.add("password")
         filters = {

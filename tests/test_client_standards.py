@@ -122,8 +122,10 @@ def test_access_denied_shows_the_providers_description_escaped_and_cut(admin_cli
         "<b>Your account</b> lacks\u202e the role\u200b “integrations”.\r\nSecond sentence with more detail. "
         + "x" * 400
     )
-    query = urlencode({"state": state, "error": "access_denied", "error_description": description})
-    response, said = come_back(admin_client, f"/oauth/callback/?{query}")
+    # As the server answers: at the connection's own callback URL, naming itself (RFC 9207).
+    issuer = f"{auth_server.base_url}/auth/realms/acme"
+    query = urlencode({"state": state, "error": "access_denied", "error_description": description, "iss": issuer})
+    response, said = come_back(admin_client, f"/oauth/callback/{connection.pk}/?{query}")
     assert said == ("The provider denied the authorization: “<b>Your account</b> lacks the role “integrations”.”")
     page = admin_client.get(response["Location"]).content.decode()
     assert "&lt;b&gt;Your account&lt;/b&gt; lacks the role" in page
