@@ -11,6 +11,7 @@ import ssl
 
 import requests
 import urllib3
+from django.utils.translation import gettext
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from . import text, validators
@@ -177,8 +178,11 @@ def too_large(url, limit):
 def malformed(url):
     return OAuthFailure(
         "malformed_answer",
-        f"The answer from {host_of(url)} was not a usable answer (wrong types, sizes or nesting): check the URL; "
-        "if it is right, the provider's answer is broken.",
+        gettext(
+            "The answer from %(host)s was not a usable answer (wrong types, sizes or nesting): check the URL; "
+            "if it is right, the provider's answer is broken."
+        )
+        % {"host": host_of(url)},
     )
 
 

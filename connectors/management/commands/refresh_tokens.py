@@ -12,6 +12,7 @@ from django.core.mail import mail_admins
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ... import failures, tokens
 from ...app_settings import app_settings
@@ -109,7 +110,9 @@ def _renew(connection, window):
         return FAILED, failure.message
     except Exception as error:  # noqa: BLE001 (one connection's bug must not stop the others; the type is logged)
         logger.error("renewing connection %s raised %s", connection.pk, type(error).__name__)
-        return FAILED, f"The renewal could not run ({type(error).__name__}): see the server log."
+        return FAILED, gettext("The renewal could not run (%(error)s): see the server log.") % {
+            "error": type(error).__name__
+        }
     connection.refresh_from_db(fields=["token_expires_at"])
     return REFRESHED, f"valid until {timezone.localtime(connection.token_expires_at):%Y-%m-%d %H:%M %Z}."
 
