@@ -172,3 +172,18 @@ def test_a_slow_drip_is_cut_at_the_total_deadline(admin_client, auth_server, fau
     assert elapsed < 4, elapsed  # HTTP_TIMEOUT is 1 s for each of the (at most two) requests
     if route in ("test", "probe", "refresh", "callback"):
         assert "did not answer within 1 second" in sentence
+
+
+def test_refresh_tokens_goes_on_after_a_hostile_answer(auth_server, fault_server):
+    script(fault_server, 200, JSON, RAW_BODIES[2])  # nesting deep enough to exhaust the parser
+    hostile = make_hypatos(auth_server, name="Hostile", token_url=fault_server.url("/hostile/token"))
+    fine = make_hypatos(auth_server, name="Fine")
+    Connection.objects.filter(pk__in=[hostile.pk, fine.pk]).update(
+        status=Status.AUTHORIZED, access_token="old", token_expires_at=timezone.now()
+    )
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("refresh_tokens", "--workers", "1", stdout=out, stderr=StringIO())
+    assert "2 token(s) expiring within 10 min: 1 refreshed, 1 failed" in out.getvalue()
+    assert "not a usable answer" in out.getvalue()
+    assert Connection.objects.get(pk=fine.pk).access_token != "old"
