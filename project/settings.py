@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A secret the keys cannot read: 503 with what to fix, not a bare server error.
+    "connectors.middleware.UnreadableSecretMiddleware",
     # A Content-Security-Policy header on every page (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     # Login throttling (django-axes, README Security); last, as its documentation asks.
