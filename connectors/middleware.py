@@ -1,10 +1,11 @@
 """A stored secret the configured keys cannot read (a wrong FIELD_ENCRYPTION_KEY at run time)
 answers 503 with the sentence saying what to fix, instead of a bare server error. The secret and
-its ciphertext are never part of it (connectors/fields.py raises UnreadableSecret without them)."""
+its ciphertext are never part of it (connectors/fields.py raises UnreadableSecret without them).
+The token API answers with its own problem for unexpected errors (connectors/api)."""
 
 import logging
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 
 from .fields import UnreadableSecret
 
@@ -22,7 +23,4 @@ class UnreadableSecretMiddleware:
         if not isinstance(exception, UnreadableSecret):
             return None
         logger.error("%s (%s %s)", exception, request.method, request.path)
-        if request.path.startswith("/api/"):
-            problem = {"title": "Service Unavailable", "status": 503, "detail": str(exception)}
-            return JsonResponse(problem, status=503, content_type="application/problem+json")
         return HttpResponse(str(exception), status=503, content_type="text/plain; charset=utf-8")
