@@ -6,19 +6,21 @@ callback view only call it and show its sentences. A failure never touches the s
 
 from django.utils.translation import gettext as _
 
-from . import accounts, events, failures, oauth, revocation, state, tokens
+from . import accounts, discovery, events, failures, oauth, revocation, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words
 
 
-def authorization_redirect(request, connection):
+def authorization_redirect(request, connection, discovery_document=None):
     """Authorization code: the provider's login URL (PKCE S256, a single-use state kept in the
-    session). Raises OAuthFailure when the authorization URL is not allowed."""
+    session). Raises OAuthFailure when the authorization URL is not allowed. The realm's
+    discovery document (connectors/discovery.py), when read, says whether answers name their
+    issuer."""
     verifier = oauth.new_pkce_verifier()
     # The connection's own callback URL and its server's issuer bind the answer to this flow
     # (the mix-up defence, connectors/state.py).
     redirect_uri = callback_url(connection)
-    issuer, issuer_required = oauth.issuer_requirement(connection)
+    issuer, issuer_required = discovery.issuer_requirement(connection, discovery_document)
     issued = state.issue(request, connection, verifier, redirect_uri, issuer, issuer_required)
     url = oauth.authorization_url(connection, redirect_uri, issued, verifier)
     events.record(connection, "authorize started", request.user)

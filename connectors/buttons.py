@@ -22,8 +22,8 @@ def generate(model_admin, request, connection, page_url):
         try:
             # Ask the realm first: a wrong tenant or server is said here, not on a browser error
             # page at the provider.
-            discovery.check(connection)
-            return HttpResponseRedirect(authorization.authorization_redirect(request, connection))
+            document = discovery.check(connection)
+            return HttpResponseRedirect(authorization.authorization_redirect(request, connection, document))
         except failures.OAuthFailure as failure:
             model_admin.message_user(request, failure.message, messages.ERROR)
     elif grant == PASSWORD:

@@ -8,7 +8,7 @@ the app, instead of a browser error page at the provider's.
 
 from django.utils.translation import gettext as _
 
-from . import failures, oauth
+from . import answers, failures, oauth
 from .http import json_body, partner_session
 
 OIDC_SEGMENT = "/protocol/openid-connect/"
@@ -26,11 +26,17 @@ def discovery_url(connection):
 
 def check(connection):
     """Raise OAuthFailure with a sentence naming the field to fix when the realm does not answer
-    as a realm; return quietly when it does (or when there is nothing to check)."""
+    as a realm; return its discovery document when it does (None when there is nothing to
+    check). Any malformed document is a failure sentence too (answers.guard)."""
     url = discovery_url(connection)
     if url is None:
-        return
+        return None
     oauth.check_destination(connection, url)
+    with answers.guard(url):
+        return _fetch(connection, url)
+
+
+def _fetch(connection, url):
     host = failures.host_of(url)
     try:
         response = partner_session().get(url, headers={"Accept": "application/json"})
@@ -63,3 +69,22 @@ def check(connection):
             % {"host": host, "status": response.status_code},
             response.status_code,
         )
+    return document
+
+
+def issuer_requirement(connection, document):
+    """(the issuer the connection's authorization answers must name, whether they must name it),
+    for the mix-up defence (RFC 9207, connectors/state.py).
+
+    The issuer comes from the connection's own URLs, never from the server's document (a server
+    could claim another's name); the document only says whether its answers carry `iss`
+    (`authorization_response_iss_parameter_supported`). Without a document nothing is required,
+    and `iss` is still checked whenever an answer carries it."""
+    issuer = connection.provider_info.issuer(connection)
+    advertised = (
+        bool(issuer)
+        and isinstance(document, dict)
+        and document.get("issuer") == issuer
+        and document.get("authorization_response_iss_parameter_supported") is True
+    )
+    return issuer, advertised

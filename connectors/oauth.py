@@ -66,32 +66,6 @@ def wants_offline_access(scope):
     return "offline_access" in (scope or "").split()
 
 
-def issuer_requirement(connection):
-    """(the issuer the connection's authorization answers must name, whether they must name it).
-
-    The issuer comes from the connection's own URLs, never from the server's metadata (a server
-    could claim another's name); the metadata only says whether its answers carry `iss`
-    (RFC 9207 `authorization_response_iss_parameter_supported`). Metadata that cannot be read
-    requires nothing: `iss` is still checked whenever an answer carries it."""
-    provider = connection.provider_info
-    issuer, url = provider.issuer(connection), provider.discovery_url(connection)
-    if not issuer or not url:
-        return issuer, False
-    try:
-        check_destination(connection, url)
-        with answers.guard(url):
-            response = partner_session().get(url, headers={"Accept": "application/json"})
-            metadata = json_body(response) if response.status_code == 200 else None
-    except failures.OAuthFailure:
-        return issuer, False
-    advertised = (
-        isinstance(metadata, dict)
-        and metadata.get("issuer") == issuer
-        and metadata.get("authorization_response_iss_parameter_supported") is True
-    )
-    return issuer, advertised
-
-
 def new_pkce_verifier():
     return WebApplicationClient(None).create_code_verifier(64)
 

@@ -3,6 +3,7 @@ never have another connection's code, with its PKCE verifier, sent to it. Each c
 own callback URL checked against the state, and an `iss` in the answer must name the
 connection's own server (required when the server advertises it)."""
 
+import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -37,6 +38,14 @@ def assert_nothing_stored(*connections):
 def evil(auth_server, fault_server):
     """A connection whose authorization server is the attacker's (any allowed host she controls)."""
     realm = fault_server.url("/auth/realms/evil/protocol/openid-connect")
+    # Its realm answers the discovery check before Generate, as any identity server would.
+    document = {"issuer": fault_server.url("/auth/realms/evil"), "authorization_endpoint": f"{realm}/auth"}
+    fault_server.script(
+        "/auth/realms/evil/.well-known/openid-configuration",
+        200,
+        {"Content-Type": "application/json"},
+        json.dumps(document).encode(),
+    )
     return make_inverbis(
         auth_server, name="Evil", authorization_url=f"{realm}/auth", token_url=f"{realm}/token", client_id="evil"
     )

@@ -76,11 +76,6 @@ class Provider:
         value its authorization answers carry as `iss`; None when the provider has none."""
         return None
 
-    def discovery_url(self, connection: "Connection") -> str | None:
-        """Where the authorization server publishes its metadata (OpenID Connect discovery)."""
-        issuer = self.issuer(connection)
-        return f"{issuer}/.well-known/openid-configuration" if issuer else None
-
     def probe_url(self, connection: "Connection") -> str:
         """The cheap read-only request that proves a token works (GET with the bearer token)."""
         raise NotImplementedError
