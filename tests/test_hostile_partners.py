@@ -187,3 +187,24 @@ def test_refresh_tokens_goes_on_after_a_hostile_answer(auth_server, fault_server
     assert "2 token(s) expiring within 10 min: 1 refreshed, 1 failed" in out.getvalue()
     assert "not a usable answer" in out.getvalue()
     assert Connection.objects.get(pk=fine.pk).access_token != "old"
+
+
+@pytest.mark.parametrize("body", [RAW_BODIES[2], RAW_BODIES[3], b'{"authorization_endpoint": 7, "issuer": []}'])
+def test_a_hostile_discovery_document_is_a_sentence_on_generate(admin_client, auth_server, fault_server, body):
+    realm = "/auth/realms/hostile"
+    fault_server.script(f"{realm}/.well-known/openid-configuration", 200, {"Content-Type": JSON}, body)
+    endpoint = fault_server.url(f"{realm}/protocol/openid-connect")
+    connection = make_inverbis(auth_server, authorization_url=f"{endpoint}/auth", token_url=f"{endpoint}/token")
+    form = {
+        "name": connection.name,
+        "tenant": "acme",
+        "client_id": auth_server.inverbis_client_id,
+        "authorization_url": connection.authorization_url,
+        "token_url": connection.token_url,
+        "scope": "openid",
+        "_generate": "1",
+    }
+    response = admin_client.post(f"/admin/connectors/inverbisconnection/{connection.pk}/change/", form)
+    assert response.status_code == 302
+    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert not text.refused_characters(said)
