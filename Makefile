@@ -26,7 +26,11 @@ install: $(RUNTIME)
 run: $(RUNTIME) .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_admin
-	@echo "Serving http://127.0.0.1:8000/admin/ (Ctrl+C stops)"
+	@echo "Serving http://127.0.0.1:8000/admin/ with a background worker (Ctrl+C stops both)"
+# The worker runs beside the web server; Ctrl+C reaches both (one process group), and the trap
+# stops the worker too when the server ends any other way.
+	@$(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver --insecure 127.0.0.1:8000
 
 test: $(TESTDEPS)

@@ -4,14 +4,16 @@ connections."""
 from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import buttons, display, events, page_notes, revocation, rules, runner
+from . import bulk, bulk_views, buttons, display, events, page_notes, revocation, rules, runner
 from .admin_policy import PolicyModelAdmin
 from .callback import callback_url
 from .definitions_admin import duplicate_selected, export_selected, import_view
@@ -32,9 +34,10 @@ def info_of(model_admin):
 # -- the lists: filters, columns and the bulk test --------------------------------------------
 
 
-@admin.action(description="Test selected connections", permissions=["change"])
+@admin.action(description=gettext_lazy("Test selected connections"), permissions=["change"])
 def test_selected_connections(model_admin, request, queryset):
-    """Test each selected connection as Test Connection would and report one line per failure."""
+    """Enqueue a test of each selected connection (the worker runs them, as Test Connection
+    would) and go to the page that shows their progress; the request returns at once."""
     allowed, refused = [], []
     for connection in runner.with_provider_fields(queryset):
         opts = connection.specific._meta
@@ -44,19 +47,14 @@ def test_selected_connections(model_admin, request, queryset):
             allowed.append(connection)
         else:
             refused.append(connection.name)
-    results = runner.test_connections(allowed, user=request.user)
-    failed = [(connection, result) for connection, result in results if not result.passed]
-    passed = len(results) - len(failed)
-    if results:
-        summary = f"Tested {len(results)} connection{'s' if len(results) != 1 else ''}: {passed} passed, {len(failed)} failed."
-        model_admin.message_user(request, summary, messages.ERROR if failed else messages.SUCCESS)
-    for connection, result in failed:
-        # Each failure line links to its connection, where the operator fixes it.
-        model_admin.message_user(request, buttons.failure_line(connection, result), messages.ERROR)
     if refused:
         model_admin.message_user(
-            request, "Not tested (you may not change them): " + ", ".join(refused) + ".", messages.WARNING
+            request, gettext("Not tested (you may not change them): %s.") % ", ".join(refused), messages.WARNING
         )
+    if not allowed:
+        return None
+    bulk_test = bulk.start(allowed, request.user)
+    return HttpResponseRedirect(reverse("admin:connectors_connection_bulk_test", args=[bulk_test.pk]))
 
 
 def row_action_column(request):
@@ -278,12 +276,20 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         context["provider"] = self.provider
         name = "test" if obj else "test_new"
         context["test_connection_url"] = reverse(f"admin:%s_%s_{name}" % info_of(self), args=[obj.pk] if obj else [])
-        context["events"] = obj.events.select_related("user")[:20] if obj else []
+        context["events"] = events_page(obj, request.GET.get("events_page")) if obj else []
         context["host_warning"] = page_notes.callback_host_warning(request, self.provider)
         context["health_badge"] = display.status_badge(obj) if obj else ""
         form = context["adminform"].form
         page_notes.report_unsaved_secrets(form)
         return super().render_change_form(request, context, *args, **kwargs)
+
+
+EVENTS_PER_PAGE = 20
+
+
+def events_page(connection, number):
+    """One page of the connection's events, newest first (a bad page number gives the first)."""
+    return Paginator(connection.events.select_related("user"), EVENTS_PER_PAGE).get_page(number)
 
 
 def connection_admin_class(provider):
@@ -321,7 +327,21 @@ class ConnectionOverviewAdmin(PolicyModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(lambda request: import_view(self, request))
-        return [path("import/", view, name="connectors_connection_import"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", view, name="connectors_connection_import"),
+            path(
+                "bulk-test/<int:bulk_test_id>/",
+                wrap(lambda request, bulk_test_id: bulk_views.progress_page(self, request, bulk_test_id)),
+                name="connectors_connection_bulk_test",
+            ),
+            path(
+                "bulk-test/<int:bulk_test_id>/progress/",
+                wrap(lambda request, bulk_test_id: bulk_views.progress_json(self, request, bulk_test_id)),
+                name="connectors_connection_bulk_test_progress",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_queryset(self, request):
         # Each row's action links to its provider's page: join the provider tables once.

@@ -36,6 +36,32 @@ DEFAULTS = {
     "API_RATE_LIMIT": 600,
     # The length of that window, in seconds.
     "API_RATE_LIMIT_WINDOW_SECONDS": 60,
+    # Authorization-code connections are refreshed at least this often (seconds), even when their
+    # access token lives longer: Keycloak-style servers expire a refresh token left unused for a
+    # while ("SSO Session Idle"), so an idle connection would otherwise die quietly.
+    "REFRESH_AT_LEAST_EVERY": 12 * 3600,
+    # How often (seconds) the worker's sweep looks for renewals that are due and were missed (a
+    # restart, a lost task); each stored token also schedules its own renewal.
+    "SWEEP_INTERVAL_SECONDS": 60,
+    # Renewals run at once inside one worker task: each mostly waits on a partner, so threads
+    # cut the wall time; the bound keeps one task from opening hundreds of sockets.
+    "RENEWAL_WORKERS": 25,
+    # Due connections per renewal task: several workers (PostgreSQL) share a sweep's batches.
+    "RENEWAL_BATCH_SIZE": 50,
+    # Backoff after a failed renewal (seconds): the first wait, doubled per attempt up to the
+    # last; a 429's Retry-After is honoured when longer.
+    "BACKOFF_FIRST_SECONDS": 60,
+    "BACKOFF_MAX_SECONDS": 3600,
+    # After this many failed renewals in a row at one partner host, the host's other connections
+    # wait (one probe at a time) until the host answers again, instead of each timing out.
+    "CIRCUIT_THRESHOLD": 5,
+    # Admins are mailed when a connection has failed to renew for this long (seconds), once per
+    # episode (and at once when it needs reauthorization).
+    "ALERT_AFTER": 3600,
+    # Events older than this many days are pruned by the worker, but the newest
+    # EVENT_KEEP_PER_CONNECTION of each connection are always kept.
+    "EVENT_RETENTION_DAYS": 90,
+    "EVENT_KEEP_PER_CONNECTION": 50,
 }
 
 

@@ -6,7 +6,7 @@ callback view only call it and show its sentences. A failure never touches the s
 
 from django.utils.translation import gettext as _
 
-from . import accounts, discovery, events, failures, oauth, revocation, state, tokens
+from . import accounts, discovery, events, failures, oauth, revocation, schedule, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words
 
@@ -52,6 +52,7 @@ def authorized(connection, token, user):
     # Asked once, outside any transaction: whom the new token acts for.
     connection.token_account = accounts.account_of_token(connection, connection.access_token)
     connection.save(update_fields=[*tokens.TOKEN_FIELDS, "token_account"])
+    schedule.after_new_authorization(connection)  # the worker keeps it alive from now on
     events.record(connection, "authorized", user)
     sentence = f"Authorized: the token expires {expiry_in_words(connection)}."
     missing = missing_scopes(connection.scope, token)

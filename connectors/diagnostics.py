@@ -85,7 +85,13 @@ def _token_for_test(connection):
     if connection.provider_info.grant == AUTHORIZATION_CODE:
         if not connection.pk:
             raise failures.OAuthFailure("not_authorized", "Not authorized yet: save, then click Generate.")
-        return tokens.get_access_token(connection)
+        try:
+            return tokens.get_access_token(connection)
+        except failures.OAuthFailure as failure:
+            if failure.kind != "renewal_backoff":
+                raise
+            # Renewals are backing off and the token has expired: the operator asks now, so try.
+            return tokens.get_access_token(connection, force=True)
     # Password and client credentials: always a fresh token, so the entered credentials are tested.
     return tokens.fetch_new_token(connection)["access_token"]
 

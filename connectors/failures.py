@@ -136,12 +136,15 @@ def from_http_status(response, url, step):
         wait = (
             f"wait {retry} seconds" if retry.isascii() and retry.isdigit() and len(retry) < 6 else "wait a few minutes"
         )
-        return OAuthFailure(
+        failure = OAuthFailure(
             "rate_limited",
             f"The provider is limiting the number of requests (HTTP 429): {wait} and test "
             "again; nothing needs changing here.",
             status,
         )
+        # The renewal backoff honours it (connectors/backoff.py); capped at a day.
+        failure.retry_after = min(int(retry), 86400) if retry.isascii() and retry.isdigit() else None
+        return failure
     if status >= 500:
         return OAuthFailure(
             "server_error",

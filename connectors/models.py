@@ -59,6 +59,16 @@ class Connection(models.Model):
     # userinfo's preferred_username or email, read once after Generate).
     token_account = models.CharField(max_length=255, blank=True, editable=False)
 
+    # Renewal facts (connectors/renewal.py): the claim (lease) serializing renewals of this
+    # connection across threads, processes and machines without a transaction across the
+    # partner's answer; when the next renewal is planned; and how renewals have been failing.
+    renewal_claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    renewal_claim_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_renewal_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    renewal_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    renewal_attempts = models.PositiveIntegerField(default=0, editable=False)
+    renewal_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +87,8 @@ class Connection(models.Model):
                 violation_error_code="duplicate_name",
             )
         ]
+        # What is due (refresh_tokens, the health counts) is found without reading every row.
+        indexes = [models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry")]
 
     if TYPE_CHECKING:
         events: "RelatedManager[Event]"
@@ -224,9 +236,52 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        # The change page's events and the pruning's ranking, per connection, newest first.
+        indexes = [models.Index(fields=["connection", "-at", "-id"], name="event_connection_newest")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class PartnerHost(models.Model):
+    """The renewal circuit of one partner host: after CIRCUIT_THRESHOLD failures in a row its
+    connections wait until `open_until`, then one probe (claimed like a connection's renewal)
+    finds out whether the host answers again."""
+
+    host = models.CharField(max_length=255, unique=True)
+    failures_in_row = models.PositiveIntegerField(default=0)
+    probes_failed = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+    probe_claimed_by = models.CharField(max_length=64, blank=True)
+    probe_claim_expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.host
+
+
+class BulkTest(models.Model):
+    """One run of "Test selected connections", done by the worker; its page shows progress."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    connection_ids = models.JSONField(default=list)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Bulk test {self.pk}"
+
+
+class BulkTestOutcome(models.Model):
+    bulk_test = models.ForeignKey(BulkTest, on_delete=models.CASCADE, related_name="outcomes")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    passed = models.BooleanField()
+    sentence = models.CharField(max_length=500)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bulk_test", "connection"], name="one_outcome_per_test")]
+
+    def __str__(self):
+        return f"{self.connection_id}: {'passed' if self.passed else 'failed'}"
 
 
 def secret_fields(model):

@@ -8,6 +8,8 @@ database connection per connection.
 """
 
 import logging
+import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections as db_connections
@@ -38,18 +40,29 @@ def run_concurrently(function, items, *, workers=None):
     workers = max(1, min(workers or app_settings.TEST_WORKERS, len(items)))
     if workers == 1:
         return [function(item) for item in items]
+    pending = deque(enumerate(items))
+    results = [None] * len(items)
+    lock = threading.Lock()
 
-    def in_worker(item):
-        # Each worker thread gets its own database connection from Django; close it when the
-        # item is done so a long-running process (gunicorn, cron) does not collect idle
-        # connections, one per thread the pool ever ran.
+    def work():
+        # Each thread takes the next item until none is left, on one database connection of its
+        # own (Django gives each thread one), closed when the thread is done: a long-running
+        # process (the worker, gunicorn) keeps no idle connections, and a run opens one per
+        # thread, not one per item (on PostgreSQL each costs a server process).
         try:
-            return function(item)
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    index, item = pending.popleft()
+                results[index] = function(item)
         finally:
             db_connections.close_all()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connections") as pool:
-        return list(pool.map(in_worker, items))
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()  # the first error, if any, reaches the caller as with map()
+    return results
 
 
 def _test_one(connection, user):

@@ -1,19 +1,24 @@
 """The token lifecycle: a valid access token on demand, renewed shortly before it expires under a
-row lock so that many processes renew once.
+claim on the connection's row (connectors/renewal.py) so that many processes renew once.
 
 Renewal: authorization code refreshes with the refresh token (an `invalid_grant` answer marks the
 connection "needs reauthorization"); password and client credentials simply ask again. A failed
 renewal (timeout, 5xx, …) keeps the stored tokens and records the failure.
 """
 
-from datetime import timedelta
+import functools
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import requests
-from django.db import transaction
+from cryptography.fernet import InvalidToken
+from django.db import DEFAULT_DB_ALIAS
+from django.db import connections as db_connections
 from django.utils import timezone
+from encrypted_model_fields.fields import decrypt_str
 
-from . import events, failures, oauth, validators
+from . import failures, oauth, validators
 from .app_settings import app_settings
 from .models import Status
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
@@ -110,18 +115,6 @@ DEAD_GRANT_REASONS = {
 }
 
 
-def _record_failure(connection, failure):
-    grant = connection.provider_info.grant
-    if failure.kind == "invalid_grant" and grant in DEAD_GRANT_REASONS:
-        # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
-        connection.refresh_token = ""
-        connection.status = Status.NEEDS_REAUTHORIZATION
-        connection.status_reason = DEAD_GRANT_REASONS[grant]
-        connection.save(update_fields=TOKEN_FIELDS)
-    action = "refresh failed" if grant == AUTHORIZATION_CODE else "token request failed"
-    events.record(connection, action, succeeded=False, detail=failure.message)
-
-
 def _hosts_differ(connection, stored):
     if type(connection) is not type(stored):
         return False  # a base Connection is only ever read from the database, never edited
@@ -132,69 +125,114 @@ def _hosts_differ(connection, stored):
     )
 
 
-def _margin(connection, margin, force, asked_at):
-    """The renewal margin; forced, one that renews a token obtained before `asked_at` and treats
-    one obtained since as fresh (another caller's forced renewal already did the work)."""
-    if not force:
-        return margin
-    obtained = connection.token_obtained_at
-    if obtained is None or obtained < asked_at:
-        return 2 * MAX_LIFETIME_SECONDS  # longer than any token lives: renew
-    return margin
-
-
-def get_access_token(connection: "Connection", *, margin: int | None = None, force: bool = False) -> str:
+def get_access_token(connection: "Connection", *, margin: float | None = None, force: bool = False) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
-    (seconds; default REFRESH_MARGIN_SECONDS), or in any case with force=True.
+    (seconds; default REFRESH_MARGIN_SECONDS), or renewed now with force=True (unless another
+    caller renewed it since this call began).
 
-    The renewal happens under `select_for_update` and re-reads the row inside the lock: callers
-    that waited find the token another process just stored and make no request of their own. A
-    forced renewal counts as done by a token obtained after the call began, so many callers forcing
-    at once still renew once.
+    The renewal runs under a claim on the connection's row, never inside a transaction
+    (connectors/renewal.py): callers that waited find the token another process just stored and
+    make no request of their own. While renewals are backing off after failures, callers get the
+    stored token as long as it is valid, and a sentence saying when the next try is after that.
     """
-    asked_at = timezone.now()
-    if not needs_renewal(connection, margin=_margin(connection, margin, force, asked_at)):
+    if not force and not needs_renewal(connection, margin=margin):
         return connection.access_token
-    model = type(connection.specific)
-    failure = None
-    with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=connection.pk)
-        if _hosts_differ(connection, locked):
-            # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
-            # tokens belong to the saved hosts and are never sent anywhere else.
-            raise failures.OAuthFailure(
-                "not_authorized", "A URL now points at another host or port: save, then click Regenerate."
-            )
-        if needs_renewal(locked, margin=_margin(locked, margin, force, asked_at)):
-            try:
-                token, action = _renew(locked)
-            except failures.OAuthFailure as error:
-                if error.kind not in ("not_authorized", "needs_reauthorization"):
-                    _record_failure(locked, error)
-                failure = error
-            else:
-                store_token(locked, token)
-                locked.save(update_fields=TOKEN_FIELDS)
-                events.record(locked, action)
-    for name in TOKEN_FIELDS:
-        setattr(connection, name, getattr(locked, name))
-    if failure:
-        raise failure
-    return connection.access_token
+    from . import renewal
+
+    asked_at = timezone.now()
+
+    def is_due(stored, now):
+        if force:
+            return stored.token_obtained_at is None or stored.token_obtained_at < asked_at
+        return needs_renewal(stored, now, margin)
+
+    return renewal.renew(connection, is_due=is_due, honour_backoff=not force)
 
 
 def access_token_for(pk: int) -> str:
     """The valid access token of connection `pk`, for code that holds only the id.
 
-    The hot path is one SELECT of two columns and one decryption, without building a model
-    instance; the connection is loaded (and its other secrets decrypted) only for a renewal.
+    The hot path is the physical floor: one DB-API query of two columns and one decryption with
+    the encrypted fields' own crypter, without ORM query building or a model instance (those
+    cost four times the query itself). The connection is loaded (and its other secrets
+    decrypted) only to renew.
     """
+    access_token, expires_at = _token_columns(pk)
+    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS)
+    if access_token and expires_at is not None and expires_at - margin > datetime.now(UTC):
+        try:
+            return decrypt_str(access_token)
+        except InvalidToken:
+            pass  # not readable with the configured keys: the slow path says why
     from .models import Connection
 
-    access_token, expires_at = Connection.objects.values_list("access_token", "token_expires_at").get(pk=pk)
-    if is_fresh(access_token, expires_at):
-        return access_token
     return get_access_token(Connection.objects.get(pk=pk))
+
+
+class _ThisThread(threading.local):
+    handler_state = None
+    database = None
+
+
+_this_thread = _ThisThread()
+
+
+def _default_database():
+    """Django's default DatabaseWrapper of this thread, remembered per thread (Django's own
+    lookup costs as much as a tenth of the hot path); looked up again when Django replaces its
+    wrappers (a change of DATABASES)."""
+    state = db_connections._connections
+    if _this_thread.handler_state is not state:
+        _this_thread.database = db_connections[DEFAULT_DB_ALIAS]
+        _this_thread.handler_state = state
+    return _this_thread.database
+
+
+def _token_columns(pk):
+    """(encrypted access token, expiry) of connection `pk`, or (None, None)."""
+    database = _default_database()
+    sql, driver_sql = _hot_path_sql(database.vendor)
+    raw = database.connection
+    if raw is None or driver_sql is None or database.queries_logged or database.in_atomic_block:
+        # Not connected yet, DEBUG or a test counting queries, or inside a transaction (where
+        # Django tracks the connection's state): through Django's cursor.
+        with database.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(driver_sql, (pk,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    if row is None:
+        return None, None
+    expires_at = row[1]
+    if isinstance(expires_at, str):
+        expires_at = datetime.fromisoformat(expires_at)
+    if expires_at is not None and expires_at.tzinfo is None:  # SQLite keeps naive UTC
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return row[0], expires_at
+
+
+# The DB-API's own placeholder, for the backends whose raw driver the hot path talks to.
+_PLACEHOLDERS = {"sqlite": "?", "postgresql": "%s"}
+
+
+@functools.cache
+def _hot_path_sql(vendor):
+    from .models import Connection
+
+    quote = db_connections[DEFAULT_DB_ALIAS].ops.quote_name
+    meta = Connection._meta
+    sql = (
+        f"SELECT {quote(meta.get_field('access_token').column)}, "
+        f"{quote(meta.get_field('token_expires_at').column)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    placeholder = _PLACEHOLDERS.get(vendor)
+    return sql, (sql.replace("%s", placeholder) if placeholder else None)
 
 
 class BearerAuth(requests.auth.AuthBase):

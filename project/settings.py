@@ -39,8 +39,16 @@ INSTALLED_APPS = [
     "django.forms",
     "csp",
     "axes",
+    # Django's tasks API (the django-tasks backport of Django 6's django.tasks) and its database
+    # backend: background renewals, the sweep, bulk tests and event pruning (README, Production).
+    "django_tasks",
+    "django_tasks_db",
     "connectors",
 ]
+
+# Tasks are stored in the database and run by `manage.py run_worker` (README, Production): on
+# SQLite one worker on the same machine, on PostgreSQL any number on any number of machines.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -82,9 +90,20 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes SQLite's write lock when an atomic block starts, so writers queue up
-    # (for up to `timeout` seconds) instead of failing mid-transaction with "database is locked";
-    # it is also what makes select_for_update (a no-op on SQLite) serialize token renewals.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 30})
+    # (for up to `timeout` seconds) instead of failing mid-transaction with "database is locked".
+    # No transaction is ever held across a partner's answer (connectors/renewal.py), so each
+    # wait is one short write.
+    # WAL journal: readers never wait for a writer nor block its commit, so the worker's short
+    # writes (renewal claims, tokens, events) do not hold up the operator's pages and saves.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            # NORMAL is WAL's recommended durability: no corruption on a crash, and a commit
+            # holds the write lock without waiting for the disk.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache counts the token API's rate limit per key (README, API). The default local-memory

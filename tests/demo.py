@@ -29,10 +29,16 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m tests.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000, help="port of the app")
     parser.add_argument("--auth-port", type=int, default=8765, help="port of the authorization server")
+    parser.add_argument(
+        "--token-seconds",
+        type=int,
+        default=3600,
+        help="lifetime of the access tokens the authorization server issues (e.g. 120, to watch the worker renew)",
+    )
     return parser.parse_args(argv)
 
 
-def start_auth_server(port):
+def start_auth_server(port, token_seconds=3600):
     log = open(DEMO_DIR / "authserver.log", "ab")
     process = subprocess.Popen(
         [
@@ -49,7 +55,7 @@ def start_auth_server(port):
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "AUTHSERVER_ACCESS_TOKEN_SECONDS": str(token_seconds)},
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -140,7 +146,8 @@ def main(argv=None):
     # Stopped with SIGTERM (kill, a closing terminal) as with Ctrl+C: unwind, so that both
     # servers stop with us instead of living on.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    auth = start_auth_server(args.auth_port)
+    auth = start_auth_server(args.auth_port, args.token_seconds)
+    worker = None
     try:
         password = prepare_app(args)
         print(
@@ -150,8 +157,13 @@ def main(argv=None):
             f"log in as “{CREDENTIALS['username']}”, password “{CREDENTIALS['password']}” when Generate sends you there\n"
             "  Try: All connections → a demo connection → OAuth 2.0 → Generate (Inverbis) or Test Connection.\n"
             "  Open the app as localhost (not 127.0.0.1), or the two logins would share cookies.\n"
-            "  Ctrl+C stops both servers; data stays in demo/ (delete it to start over).\n",
+            "  A background worker renews the tokens ahead of expiry (--token-seconds 120 to watch it).\n"
+            "  Ctrl+C stops the servers and the worker; data stays in demo/ (delete it to start over).\n",
             flush=True,
+        )
+        # The background worker keeps the demo tokens alive, as `make run` does.
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--no-reload"], cwd=ROOT, env=app_environment(args)
         )
         subprocess.run(
             [sys.executable, "manage.py", "runserver", "--insecure", "--noreload", f"127.0.0.1:{args.port}"],
@@ -162,8 +174,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
-        auth.terminate()
-        auth.wait(timeout=10)
+        for process in filter(None, (worker, auth)):
+            process.terminate()
+            process.wait(timeout=30)
 
 
 if __name__ == "__main__":

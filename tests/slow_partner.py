@@ -22,7 +22,7 @@ class _Handler(QuietHandler):
             self.server.count += 1
         path = self.path.split("?", 1)[0]
         if path == "/v2/auth/token":
-            body = {"access_token": "slow-partner-token", "token_type": "Bearer", "expires_in": 3600}
+            body = {"access_token": "slow-partner-token", "token_type": "Bearer", "expires_in": self.server.expires_in}
             status = 200
         elif path == "/v2/projects":
             body, status = {"data": [], "total": 0}, 200
@@ -36,9 +36,10 @@ class _Handler(QuietHandler):
 class SlowPartner:
     """Start on a free port; `endpoint` is the Hypatos endpoint URL, `count` the requests served."""
 
-    def __init__(self, delay):
+    def __init__(self, delay, expires_in=3600):
         self._httpd = LoopbackServer((HOST, 0), _Handler)
         self._httpd.delay = delay
+        self._httpd.expires_in = expires_in
         self._httpd.count = 0
         self._httpd.lock = threading.Lock()
         self.delay = delay

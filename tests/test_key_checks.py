@@ -68,3 +68,26 @@ def test_manage_py_refuses_to_start_with_a_bad_key(tmp_path, key, expected):
     assert result.returncode != 0
     assert expected in result.stderr
     assert "generate one with" in result.stderr
+
+
+@pytest.mark.django_db
+def test_every_stored_secret_is_scanned_under_check_deploy_and_database_only(settings):
+    """Before every command only the newest row is sampled (constant time); the scan of every
+    stored value runs under `check --deploy` and `check --database`."""
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+    from django.db import connection as db
+
+    older = InveniasConnection.objects.create(name="Older", subdomain="older", client_secret="s", password="p")
+    InveniasConnection.objects.create(name="Newer", subdomain="newer", client_secret="s", password="p")
+    # The older row's secret was encrypted with a key that is no longer configured.
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"s").decode()
+    with db.cursor() as cursor:
+        cursor.execute("UPDATE connectors_connection SET client_secret = %s WHERE id = %s", [foreign, older.pk])
+
+    assert check_encryption_key() == []  # the sampled (newest) row reads fine
+    call_command("check", verbosity=0)  # so every other command starts as fast at any size
+    for options in (["--deploy"], ["--database", "default"]):
+        with pytest.raises(SystemCheckError) as raised:
+            call_command("check", *options, verbosity=0)
+        assert "connectors.E002" in str(raised.value) and f"id {older.pk} (client_secret)" in str(raised.value)

@@ -2,10 +2,10 @@
 the rest of its WCAG 2 A/AA rules) and keyboard use of the tabs. The README's pictures are
 written by `make screenshots` (tests/browser/screenshots.py), never by a test run."""
 
-import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection as db_connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +14,8 @@ from tests.browser.accessibility import assert_accessible, blocking_violations
 from tests.browser.conftest import log_in
 from tests.browser.pages import add_page, click_test_connection, field, open_tab
 from tests.connections import make_hypatos, make_invenias, make_inverbis
+from tests.processes import database_url
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -154,14 +156,23 @@ def test_overview_badges_filters_search_and_bulk_test(admin_page, auth_server):
     page.locator("#action-toggle").check()
     page.locator("select[name=action]").select_option(label="Test selected connections")
     page.get_by_role("button", name="Go").click()
-    messages = page.locator("ul.messagelist")
-    expect(messages).to_contain_text("Tested 4 connections: 1 passed, 3 failed.")
-    expect(messages).to_contain_text("Invenias wrong password: Failed at the token step")
-    # Each failure line links to the connection to fix.
-    expect(messages.get_by_role("link", name="Invenias wrong password")).to_have_attribute(
-        "href", re.compile(r"/admin/connectors/inveniasconnection/\d+/change/$")
-    )
-    expect(messages).to_contain_text("username or password")
+    # The request only enqueued the tests: the progress page shows nothing done yet, then
+    # updates by itself (no reload) while a real worker process runs them.
+    status = page.locator("#pc-bulk-status")
+    expect(status).to_contain_text("0 of 4 tested: 0 passed, 0 failed.")
+    assert_accessible(page, "the bulk test's progress page")
+    with running_worker(database_url(db_connection)):
+        expect(status).to_contain_text("4 of 4 tested: 1 passed, 3 failed.")
+        expect(status).to_contain_text("Finished.")
+    failures = page.locator("#pc-bulk-failures li")
+    expect(failures).to_have_count(3)
+    wrong_password = failures.filter(has_text="Invenias wrong password")
+    expect(wrong_password).to_contain_text("Failed at the token step")
+    expect(wrong_password).to_contain_text("username or password")
+    assert_accessible(page, "the bulk test's progress page, finished")
+    wrong_password.get_by_role("link", name="Invenias wrong password").click()
+    expect(page.get_by_role("heading", name="Change Invenias connection")).to_be_visible()
+    page.goto("/admin/connectors/connection/")
     expect(row("Hypatos works")).to_contain_text("passed")
     expect(row("Invenias wrong password")).to_contain_text("failed")
     assert_accessible(page, "the overview after a bulk test")

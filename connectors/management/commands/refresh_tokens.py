@@ -1,8 +1,11 @@
 """Renew, ahead of time, every token that expires soon, so that callers find a valid token
 and a dead grant is noticed (and the admins told) before anyone needs the connection.
 
-Meant for cron, e.g. every 5 minutes with the default 10-minute window (README, Operations):
-the window is wider than the interval, so no token expires between two runs unrenewed.
+The background worker (`manage.py run_worker`) renews ahead of expiry by itself; this command
+stays for a one-off run and for installations that prefer cron, e.g. every 5 minutes with the
+default 10-minute window (README, Operations): the window is wider than the interval, so no token
+expires between two runs unrenewed. Connections whose renewals are backing off after failures
+are not tried before their next try (connectors/backoff.py).
 """
 
 import logging
@@ -14,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ... import failures, tokens
+from ... import alerts, failures, renewal, tokens
 from ...app_settings import app_settings
 from ...models import Connection, Status
 from ...providers.base import AUTHORIZATION_CODE
@@ -80,8 +83,10 @@ class Command(BaseCommand):
             f"{counts[FAILED]} failed, {counts[REAUTHORIZE]} newly need reauthorization"
             f" ({waiting} already waiting for reauthorization)."
         )
-        if newly:
-            _notify_admins(newly)
+        # Once per episode: the worker (connectors/alerts.py) may have told the admins already.
+        newly_unreported = [connection for connection in newly if alerts.claim_alert(connection.pk)]
+        if newly_unreported:
+            _notify_admins(newly_unreported)
         if counts[FAILED] or newly:
             raise CommandError(
                 f"{counts[FAILED]} renewal(s) failed, {len(newly)} connection(s) need reauthorization.",
@@ -104,7 +109,7 @@ def _renew(connection, window):
             # No refresh token to renew with: only the operator can get a new token. Mark it so
             # the admins are told once, not on every run.
             Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
-                status=Status.NEEDS_REAUTHORIZATION, status_reason=NO_REFRESH_TOKEN
+                **renewal.dead_grant_values(NO_REFRESH_TOKEN)
             )
             return REAUTHORIZE, failure.message
         return FAILED, failure.message

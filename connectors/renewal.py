@@ -1,0 +1,200 @@
+"""Renewing one connection's token under a claim on its row, never inside a transaction.
+
+Many threads, processes and machines may find the same token due at once. One of them takes the
+connection's claim (connectors/claims.py: a conditional UPDATE), calls the partner with no
+transaction open, and stores the answer with an UPDATE that matches its claim, so only the
+claim's holder can store; then it gives the claim back. The others poll the row briefly and find
+the fresh token instead of making a request of their own (a rotating refresh token is used once).
+
+After a failure the connection records how renewals are failing (renewal_failing_since,
+renewal_attempts) and when the next try is due (next_renewal_at, by connectors/backoff.py);
+nothing renews it earlier unless asked to by force (the operator's Test Connection). `invalid_grant`
+marks it "needs reauthorization" at once. A success after failures is recorded as a recovery.
+"""
+
+import logging
+import time
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import backoff, claims, events, failures, schedule, tokens
+from .models import Connection, Status
+from .providers.base import AUTHORIZATION_CODE
+
+logger = logging.getLogger("connectors.renewal")
+
+CLAIM = {"by_field": "renewal_claimed_by", "until_field": "renewal_claim_expires_at"}
+# How often a waiter looks whether the holder has stored the fresh token (seconds).
+POLL_SECONDS = 0.05
+# The renewal facts copied back onto the caller's connection object after a renewal.
+STATE_FIELDS = [
+    *tokens.TOKEN_FIELDS,
+    "next_renewal_at",
+    "renewal_failing_since",
+    "renewal_attempts",
+    "renewal_alerted_at",
+]
+
+
+class Busy(failures.OAuthFailure):
+    def __init__(self):
+        super().__init__(
+            "busy", _("Another process is renewing this token and has not finished: try again in a moment.")
+        )
+
+
+def waiting_for_backoff(stored, now):
+    """True when renewals of `stored` are failing and its next try is not due yet."""
+    return bool(stored.renewal_failing_since and stored.next_renewal_at and stored.next_renewal_at > now)
+
+
+def backoff_failure(stored):
+    when = timezone.localtime(stored.next_renewal_at)
+    return failures.OAuthFailure(
+        "renewal_backoff",
+        _(
+            "Renewing the token has failed %(attempts)s time(s) since %(since)s; the next try is at "
+            "%(next)s. Test Connection tries at once."
+        )
+        % {
+            "attempts": stored.renewal_attempts,
+            "since": f"{timezone.localtime(stored.renewal_failing_since):%Y-%m-%d %H:%M %Z}",
+            "next": f"{when:%Y-%m-%d %H:%M %Z}",
+        },
+    )
+
+
+def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=None):
+    """Renew `connection` if `is_due(stored_row, now)` still says so once it is ours; return the
+    valid access token (stored by us or by whoever held the claim before us).
+
+    `just_read`: `connection` was read from the database a moment ago (the worker), so the first
+    look needs no read of its own. `enqueue(pk, at)` plans the next renewal (default: a task now).
+
+    Raises OAuthFailure when the renewal fails, when renewals are backing off and the stored
+    token has expired (honour_backoff), or when the holder of the claim does not finish in time.
+    """
+    pk = connection.pk
+    model = type(connection.specific)
+    rows = Connection.objects.filter(pk=pk)
+    holder = claims.new_holder()
+    give_up = time.monotonic() + claims.lifetime().total_seconds() + 1
+    enqueue = enqueue or schedule.enqueue_renewal
+    while True:
+        stored = connection if just_read else model.objects.get(pk=pk)
+        just_read = False
+        if tokens._hosts_differ(connection, stored):
+            # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
+            # tokens belong to the saved hosts and are never sent anywhere else.
+            raise failures.OAuthFailure(
+                "not_authorized", _("A URL now points at another host or port: save, then click Regenerate.")
+            )
+        now = timezone.now()
+        if not is_due(stored, now):
+            return _copied(connection, stored)
+        if honour_backoff and waiting_for_backoff(stored, now):
+            _copied(connection, stored)
+            if tokens.is_fresh(stored.access_token, stored.token_expires_at, now, margin=0):
+                return stored.access_token
+            raise backoff_failure(stored)
+        if claims.take(rows, holder, now=now, **CLAIM):
+            break
+        if time.monotonic() > give_up:
+            raise Busy()
+        time.sleep(POLL_SECONDS)
+    released = False
+    try:
+        # Read again under the claim: the previous holder may have stored just before we took it.
+        stored = model.objects.get(pk=pk)
+        if not is_due(stored, timezone.now()):
+            return _copied(connection, stored)
+        released = True  # from here on, the write that stores the outcome gives the claim back
+        _renew_claimed(stored, rows, holder, enqueue)
+        return _copied(connection, stored)
+    finally:
+        if not released:
+            claims.release(rows, holder, **CLAIM)
+
+
+def _renew_claimed(stored, rows, holder, enqueue):
+    """Renew `stored`, whose claim `holder` holds; the write storing the outcome gives it back."""
+    mine = rows.filter(renewal_claimed_by=holder)
+    try:
+        token, action = tokens._renew(stored)  # the partner's answer, no transaction open
+    except failures.OAuthFailure as failure:
+        if failure.kind in ("not_authorized", "needs_reauthorization"):
+            claims.release(rows, holder, **CLAIM)  # nothing to store: no request was made
+        else:
+            _store_failure(stored, failure, mine, enqueue)
+        raise
+    except BaseException:
+        claims.release(rows, holder, **CLAIM)
+        raise
+    now = timezone.now()
+    recovered = (stored.renewal_failing_since, stored.renewal_attempts)
+    tokens.store_token(stored, token, now)
+    values = {name: getattr(stored, name) for name in tokens.TOKEN_FIELDS}
+    values.update(
+        updated_at=now,
+        # The claim is given back in the same write (one write less for SQLite's single writer).
+        renewal_claimed_by="",
+        renewal_claim_expires_at=None,
+        renewal_failing_since=None,
+        renewal_attempts=0,
+        renewal_alerted_at=None,
+        next_renewal_at=schedule.planned_renewal(stored),
+    )
+    if not mine.update(**values):
+        # Our claim expired and another holder took it over: its answer counts, not ours.
+        logger.warning("connection %s: renewal finished after its claim expired; answer dropped", stored.pk)
+        raise Busy()
+    for name, value in values.items():
+        setattr(stored, name, value)
+    events.record(stored, action)
+    if recovered[0]:
+        events.record(
+            stored,
+            "renewal recovered",
+            detail=_("Renewed again after %(attempts)s failed attempt(s) since %(since)s.")
+            % {"attempts": recovered[1], "since": f"{timezone.localtime(recovered[0]):%Y-%m-%d %H:%M %Z}"},
+        )
+    enqueue(stored.pk, values["next_renewal_at"])
+
+
+def _store_failure(stored, failure, mine, enqueue):
+    now = timezone.now()
+    grant = stored.provider_info.grant
+    if failure.kind == "invalid_grant" and grant in tokens.DEAD_GRANT_REASONS:
+        # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
+        values = dead_grant_values(tokens.DEAD_GRANT_REASONS[grant])
+    else:
+        values = backoff.after_failure(stored, failure, now)
+    mine.update(**values, renewal_claimed_by="", renewal_claim_expires_at=None)
+    for name, value in values.items():
+        setattr(stored, name, value)
+    action = "refresh failed" if grant == AUTHORIZATION_CODE else "token request failed"
+    events.record(stored, action, succeeded=False, detail=failure.message)
+    if values.get("next_renewal_at"):
+        enqueue(stored.pk, values["next_renewal_at"])
+
+
+def dead_grant_values(reason):
+    """What a connection stores when only the operator's Regenerate can help: no refresh token,
+    no more tries (and a fresh alert episode, connectors/alerts.py)."""
+    return {
+        "refresh_token": "",
+        "status": Status.NEEDS_REAUTHORIZATION,
+        "status_reason": reason,
+        "next_renewal_at": None,
+        "renewal_failing_since": None,
+        "renewal_attempts": 0,
+        "renewal_alerted_at": None,
+        "updated_at": timezone.now(),
+    }
+
+
+def _copied(connection, stored):
+    for name in STATE_FIELDS:
+        setattr(connection, name, getattr(stored, name))
+    return connection.access_token
