@@ -44,8 +44,9 @@ DEFAULTS = {
     # restart, a lost task); each stored token also schedules its own renewal.
     "SWEEP_INTERVAL_SECONDS": 60,
     # Renewals run at once inside one worker task: each mostly waits on a partner, so threads
-    # cut the wall time; the bound keeps one task from opening hundreds of sockets.
-    "RENEWAL_WORKERS": 25,
+    # cut the wall time; the bound keeps one task from opening hundreds of sockets, and (16 rather
+    # than 25) keeps an operator's save on SQLite from queueing behind many writers (README).
+    "RENEWAL_WORKERS": 16,
     # Due connections per renewal task: several workers (PostgreSQL) share a sweep's batches.
     "RENEWAL_BATCH_SIZE": 50,
     # Backoff after a failed renewal (seconds): the first wait, doubled per attempt up to the
