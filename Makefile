@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 TESTDEPS := $(VENV)/.test-installed
 
-.PHONY: run test install demo screenshots
+.PHONY: run test install demo screenshots messages
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtual environment: install Python's venv module (sudo apt-get install python3-venv)"; exit 1; }
@@ -41,6 +41,15 @@ test: $(TESTDEPS)
 	$(BIN)/python -m pytest
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
 	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -m database
+
+# The translation catalogs (connectors/locale/): extract the messages of the code for every
+# language there, then compile the .mo files (committed). Needs GNU gettext (README, Languages).
+messages: $(RUNTIME) .env
+	cd connectors/locale && for lang in *; do \
+		(cd ../.. && $(BIN)/python manage.py makemessages -l $$lang --ignore=tests --no-obsolete && \
+		 $(BIN)/python manage.py makemessages -d djangojs -l $$lang --ignore=tests --no-obsolete) || exit 1; \
+	done
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=tests
 
 # A sandbox: the local authorization server, demo connections of all three providers, the app.
 demo: $(TESTDEPS) .env

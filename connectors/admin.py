@@ -6,11 +6,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import bulk, bulk_views, buttons, display, events, page_notes, revocation, rules, runner
@@ -49,7 +50,9 @@ def test_selected_connections(model_admin, request, queryset):
             refused.append(connection.name)
     if refused:
         model_admin.message_user(
-            request, gettext("Not tested (you may not change them): %s.") % ", ".join(refused), messages.WARNING
+            request,
+            _("Not tested (you may not change them): %(names)s.") % {"names": ", ".join(refused)},
+            messages.WARNING,
         )
     if not allowed:
         return None
@@ -58,7 +61,7 @@ def test_selected_connections(model_admin, request, queryset):
 
 
 def row_action_column(request):
-    @admin.display(description="Next action")
+    @admin.display(description=gettext_lazy("Next action"))
     def next_action(obj):
         opts = obj.specific._meta
         return display.next_action_cell(obj, request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"))
@@ -80,7 +83,14 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
 
     class Media:
         css = {"all": ("connectors/connections.css",)}
-        js = ("connectors/tabs.js", "connectors/test_connection.js", "connectors/derive_urls.js")
+        # The JavaScript catalog first (an external script: the Content-Security-Policy allows no
+        # inline one): the scripts after it read their words through gettext().
+        js = (
+            reverse_lazy("javascript-catalog"),
+            "connectors/tabs.js",
+            "connectors/test_connection.js",
+            "connectors/derive_urls.js",
+        )
 
     def get_actions(self, request):
         return buttons.with_plain_delete_action(super().get_actions(request))
@@ -106,8 +116,8 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         # The Generate button only for those who may use it.
         tabs["oauth"].append("token_state" if editable else "token_summary")
         return (
-            ("Connection", {"classes": ("pc-tab", "pc-tab--connection"), "fields": tabs["connection"]}),
-            ("OAuth 2.0", {"classes": ("pc-tab", "pc-tab--oauth"), "fields": tabs["oauth"]}),
+            (_("Connection"), {"classes": ("pc-tab", "pc-tab--connection"), "fields": tabs["connection"]}),
+            (_("OAuth 2.0"), {"classes": ("pc-tab", "pc-tab--oauth"), "fields": tabs["oauth"]}),
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -115,14 +125,14 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         secrets = [f"{name}_state" for name in self.form.secret_fields]
         return (*fixed, "callback_url", "token_state", "token_summary", *secrets)
 
-    @admin.display(description="Token")
+    @admin.display(description=gettext_lazy("Token"))
     def token_summary(self, obj):
         if not (obj and obj.pk):
-            return "No token yet."
+            return _("No token yet.")
         # The health badge heads the page (change_form.html), above both tabs.
         return format_html("{}{}", display.token_summary(obj), display.token_details(obj))
 
-    @admin.display(description="Callback URL")
+    @admin.display(description=gettext_lazy("Callback URL"))
     def callback_url(self, obj):
         if not (obj and obj.pk):
             # Each connection has its own callback URL (the mix-up defence), known once saved.
@@ -135,21 +145,23 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         return format_html(
             '<span class="pc-copy"><code id="pc-callback-url">{}</code> '
             '<button type="button" class="button pc-copy-button" data-copy-target="pc-callback-url">'
-            "Copy</button></span>"
-            '<div class="help">Register this URL at the provider as the redirect (reply) URL.</div>',
+            "{}</button></span>"
+            '<div class="help">{}</div>',
             url,
+            _("Copy"),
+            _("Register this URL at the provider as the redirect (reply) URL."),
         )
 
-    @admin.display(description="Token")
+    @admin.display(description=gettext_lazy("Token"))
     def token_state(self, obj):
         summary = self.token_summary(obj)
         if not self.provider.has_generate_button:
-            return format_html("{} Tokens are fetched when needed; nothing to generate.", summary)
-        label = "Regenerate" if obj and obj.has_token else "Generate"
+            return format_html("{} {}", summary, _("Tokens are fetched when needed; nothing to generate."))
+        label = _("Regenerate") if obj and obj.has_token else _("Generate")
         hint = (
-            "Saves the form, then sends you to the provider's login page and back."
+            _("Saves the form, then sends you to the provider's login page and back.")
             if self.provider.grant == AUTHORIZATION_CODE
-            else "Saves the form, then asks the provider for a token with these credentials."
+            else _("Saves the form, then asks the provider for a token with these credentials.")
         )
         return format_html(
             '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-generate">{}</button>'
@@ -201,7 +213,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         obj = self.get_object(request, object_id) if object_id else None
         if object_id and obj is None:
-            raise Http404("No such connection.")
+            raise Http404(_("No such connection."))
         allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
         if not allowed:
             raise PermissionDenied
@@ -236,11 +248,11 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         # Generate's outcome shows on the OAuth 2.0 tab, next to the token.
         return reverse("admin:%s_%s_change" % info_of(self), args=[obj.pk]) + "#oauth"
 
-    @admin.display(description="Health")
+    @admin.display(description=gettext_lazy("Health"))
     def status_badge(self, obj):
         return display.status_badge(obj)
 
-    @admin.display(description="Token", ordering="token_expires_at")
+    @admin.display(description=gettext_lazy("Token"), ordering="token_expires_at")
     def token_expiry(self, obj):
         for_whom = display.token_for_cell(obj)
         expiry = display.token_cell_words(obj)
@@ -253,7 +265,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         # (the ModelAdmin itself is shared by all requests).
         return [*self.list_display, row_action_column(request)]
 
-    @admin.display(description="Last test", ordering="last_test_at")
+    @admin.display(description=gettext_lazy("Last test"), ordering="last_test_at")
     def last_test(self, obj):
         return display.last_test_cell(obj)
 
@@ -265,7 +277,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
             revocation.after_host_change(before, request.user)
         if change:
             if form.changed_field_labels:
-                events.record(obj, "changed", request.user, detail=", ".join(form.changed_field_labels))
+                events.record(obj, "changed", request.user, detail=events.changed_fields(form.changed_field_labels))
         else:
             events.record(obj, "created", request.user)
         # A Test Connection of exactly these settings just before saving counts as their test.
@@ -300,7 +312,7 @@ def connection_admin_class(provider):
         # What a read-only view shows instead of the secret: whether one is stored.
         label = model._meta.get_field(name).verbose_name
         attributes[f"{name}_state"] = admin.display(description=label)(
-            lambda self, obj, name=name: "set" if obj and getattr(obj, name) else "not set"
+            lambda self, obj, name=name: _("set") if obj and getattr(obj, name) else _("not set")
         )
     for _tab, attribute, label, value in provider.fixed_values:
         attributes[attribute] = admin.display(description=label)(lambda self, obj, value=value: value)
@@ -351,9 +363,9 @@ class ConnectionOverviewAdmin(PolicyModelAdmin):
         return buttons.with_plain_delete_action(super().get_actions(request))
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "All connections", **(extra_context or {})})
+        return super().changelist_view(request, {"title": _("All connections"), **(extra_context or {})})
 
-    @admin.display(description="Provider", ordering="provider")
+    @admin.display(description=gettext_lazy("Provider"), ordering="provider")
     def provider_label(self, obj):
         # The short name fits the column; the section titles keep the full one.
         return obj.provider_info.short_name

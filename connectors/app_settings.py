@@ -75,8 +75,7 @@ class AppSettings:
         unknown = sorted(set(configured) - set(DEFAULTS))
         if unknown:
             raise ImproperlyConfigured(
-                f"Unknown key(s) in PARTNER_CONNECTIONS: {', '.join(unknown)}; "
-                f"known keys: {', '.join(sorted(DEFAULTS))}"
+                f"Unknown keys in PARTNER_CONNECTIONS: {', '.join(unknown)}; known keys: {', '.join(sorted(DEFAULTS))}"
             )
         values = {**DEFAULTS, **configured}
         values["PUBLIC_BASE_URL"] = str(values["PUBLIC_BASE_URL"]).rstrip("/")

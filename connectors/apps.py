@@ -1,11 +1,12 @@
 import os
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
-    verbose_name = "Partner connections"
+    verbose_name = gettext_lazy("Partner connections")
 
     def ready(self):
         from django.contrib import admin
@@ -26,3 +27,7 @@ class ConnectorsConfig(AppConfig):
         # Every admin list accepts only the lookups it declares (the admin modules of all apps
         # are imported by now: the admin app, listed first, imported them in its ready()).
         admin_policy.enforce(admin.site)
+        # The admin's titles, in the reader's language (connectors/locale/).
+        admin.site.site_header = gettext_lazy("Partner Connections")
+        admin.site.site_title = gettext_lazy("Partner Connections")
+        admin.site.index_title = gettext_lazy("Connections to partner APIs")

@@ -5,10 +5,26 @@ callback view only call it and show its sentences. A failure never touches the s
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import accounts, discovery, events, failures, oauth, revocation, schedule, state, tokens
+from . import accounts, discovery, events, failures, oauth, revocation, schedule, sentences, state, tokens
 from .callback import callback_url
 from .display import expiry_in_words
+from .sentences import Sentence
+
+# The sentences of this flow that events keep (connectors/sentences.py).
+sentences.register(
+    {
+        "authorize_failed": gettext_lazy("Authorization failed: %(reason)s"),
+        "authorize_no_token": gettext_lazy("No token: %(reason)s"),
+        "scopes_not_granted": gettext_lazy("The provider did not grant: %(scopes)s."),
+        "authorize_denied_said": gettext_lazy("The provider denied the authorization: “%(reason)s”"),
+        "authorize_denied": gettext_lazy("Authorization was denied at the provider's login page."),
+        "authorize_not_done": gettext_lazy("The provider did not authorize (%(error)s)."),
+        "authorize_not_done_said": gettext_lazy("The provider did not authorize (%(error)s: %(description)s)."),
+        "no_code_returned": gettext_lazy("no code returned"),
+    }
+)
 
 
 def authorization_redirect(request, connection, discovery_document=None):
@@ -33,7 +49,7 @@ def exchange_code(connection, code, verifier, user, redirect_uri=None):
     try:
         token = oauth.exchange_code(connection, code, verifier, redirect_uri or callback_url())
     except failures.OAuthFailure as failure:
-        return False, refused(connection, user, f"Authorization failed: {failure.message}")
+        return False, refused(connection, user, Sentence("authorize_failed", reason=failure.message))
     return True, authorized(connection, token, user)
 
 
@@ -42,7 +58,7 @@ def password_token(connection, user):
     try:
         token = oauth.password_grant(connection)
     except failures.OAuthFailure as failure:
-        return False, refused(connection, user, f"No token: {failure.message}")
+        return False, refused(connection, user, Sentence("authorize_no_token", reason=failure.message))
     return True, authorized(connection, token, user)
 
 
@@ -54,7 +70,7 @@ def authorized(connection, token, user):
     connection.save(update_fields=[*tokens.TOKEN_FIELDS, "token_account"])
     schedule.after_new_authorization(connection)  # the worker keeps it alive from now on
     events.record(connection, "authorized", user)
-    sentence = f"Authorized: the token expires {expiry_in_words(connection)}."
+    sentence = _("Authorized: the token expires %(when)s.") % {"when": expiry_in_words(connection)}
     missing = missing_scopes(connection.scope, token)
     if missing:
         events.record(
@@ -62,7 +78,7 @@ def authorized(connection, token, user):
             "scope not granted",
             user,
             succeeded=False,
-            detail=_("The provider did not grant: %(scopes)s.") % {"scopes": " ".join(missing)},
+            detail=Sentence("scopes_not_granted", scopes=" ".join(missing)),
         )
         if "offline_access" in missing:
             sentence += " " + _(
@@ -87,5 +103,9 @@ def missing_scopes(requested, token):
 
 
 def refused(connection, user, sentence):
+    """Record a refused authorization (`sentence`: a Sentence, shown in each reader's language)
+    and return what to tell the operator now."""
     events.record(connection, "authorize failed", user, succeeded=False, detail=sentence)
-    return sentence + (" The previous token is kept." if connection.has_token else "")
+    if connection.has_token:
+        return _("%(sentence)s The previous token is kept.") % {"sentence": sentence}
+    return str(sentence)

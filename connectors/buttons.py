@@ -27,7 +27,7 @@ def generate(model_admin, request, connection, page_url):
         except failures.OAuthFailure as failure:
             model_admin.message_user(request, failure.message, messages.ERROR)
     elif grant == PASSWORD:
-        missing = diagnostics.missing_secret(connection, then=_("click Generate"))
+        missing = diagnostics.missing_secret(connection, action="generate")
         if missing:
             # Said here, before the provider is asked with empty credentials.
             model_admin.message_user(request, missing, messages.ERROR)
@@ -36,7 +36,7 @@ def generate(model_admin, request, connection, page_url):
         model_admin.message_user(request, sentence, messages.SUCCESS if succeeded else messages.ERROR)
     else:
         model_admin.message_user(
-            request, "This provider needs no Generate: tokens are fetched on demand.", messages.INFO
+            request, _("This provider needs no Generate: tokens are fetched on demand."), messages.INFO
         )
     return HttpResponseRedirect(page_url)
 
@@ -45,9 +45,9 @@ def settings_errors(form):
     """One sentence naming the fields to fix, for a test of a form that does not validate."""
     parts = []
     for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else "Settings"
-        parts.append(f"{label}: {errors[0]}")
-    return "Fix the form first. " + " ".join(parts)
+        label = form.fields[name].label if name in form.fields else _("Settings")
+        parts.append(_("%(field)s: %(error)s") % {"field": label, "error": errors[0]})
+    return _("Fix the form first. %(errors)s") % {"errors": " ".join(parts)}
 
 
 def test_form_or_saved(model_admin, request, obj):
@@ -55,7 +55,7 @@ def test_form_or_saved(model_admin, request, obj):
     submitted; returns a TestResult. Never saves the form."""
     if "name" not in request.POST:
         if obj is None:
-            return diagnostics.TestResult(False, "settings", None, 0, "Fill in the form first.")
+            return diagnostics.TestResult(False, "settings", None, 0, _("Fill in the form first."))
         return diagnostics.run_test(obj, record=True, user=request.user)
     form_class = model_admin.get_form(request, obj, change=obj is not None)
     form = form_class(request.POST, instance=obj)

@@ -15,10 +15,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from . import events, validators
+from . import events, sentences, validators
 from .models import Connection, secret_fields
 from .providers import PROVIDERS
+from .sentences import Sentence
+
+# The details the events of imports and copies keep (connectors/sentences.py).
+sentences.register(
+    {
+        "imported": gettext_lazy("imported"),
+        "imported_fields": gettext_lazy("imported: %(fields)s"),
+        "duplicated_from": gettext_lazy("duplicated from “%(name)s”"),
+    }
+)
 
 FORMAT = "partner-connections/definitions"
 VERSION = 1
@@ -228,12 +239,12 @@ def apply(import_plan, user=None):
             if item.clears_secrets:
                 for name in secret_fields(type(instance)):
                     setattr(instance, name, "")
-                instance.clear_tokens(reason=_("A URL was changed by an import: generate a new token."))
+                instance.clear_tokens(reason=gettext_noop("A URL was changed by an import: generate a new token."))
             instance.save()
             detail = (
-                _("imported")
+                Sentence("imported")
                 if item.action == "create"
-                else _("imported: %(fields)s") % {"fields": ", ".join(label for label, _old, _new in item.changes)}
+                else Sentence("imported_fields", fields=[sentences.Label(label) for label, _old, _new in item.changes])
             )
             events.record(instance, "created" if item.action == "create" else "changed", user, detail=detail)
 
@@ -250,7 +261,7 @@ def duplicate(connection, user=None):
     copy.name = _free_copy_name(model, source.name)
     copy.full_clean()
     copy.save()
-    events.record(copy, "created", user, detail=_("duplicated from “%(name)s”") % {"name": source.name})
+    events.record(copy, "created", user, detail=Sentence("duplicated_from", name=source.name))
     return copy
 
 

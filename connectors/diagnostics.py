@@ -3,17 +3,58 @@ sentence whether it worked and what to fix."""
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import events, failures, oauth, tokens
+from . import events, failures, oauth, sentences, tokens
 from .models import Connection
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
+from .sentences import Sentence
 
 TOKEN_STEP = "token"
 PROBE_STEP = "test request"
+
+# The steps as a sentence names them ("Failed at the token step").
+STEP_NAMES = {
+    TOKEN_STEP: gettext_lazy("token"),
+    PROBE_STEP: gettext_lazy("test request"),
+    "test": gettext_lazy("test"),
+}
+
+# The sentences of Test Connection by code (connectors/sentences.py).
+sentences.register(
+    {
+        "test_passed": gettext_lazy("Passed"),
+        "test_not_run": gettext_lazy("Not tested"),
+        "test_failed_at": gettext_lazy("Failed at the %(step)s step"),
+        "test_outcome_settings": gettext_lazy("%(headline)s: %(message)s"),
+        "test_outcome": gettext_lazy("%(headline)s (%(ms)d ms): %(message)s"),
+        "test_outcome_status": gettext_lazy("%(headline)s (%(ms)d ms, HTTP %(status)s): %(message)s"),
+        "test_token_works": gettext_lazy("the stored token works: %(host)s answered the test request."),
+        "test_settings_work": gettext_lazy(
+            "the settings work: a token was issued and %(host)s answered the test request."
+        ),
+        "test_not_authorized_unsaved": gettext_lazy("Not authorized yet: save, then click Generate."),
+        "test_before_saving": gettext_lazy("Tested before saving, with the settings saved: %(sentence)s"),
+        "test_unsaved": gettext_lazy("Unsaved settings tested against %(urls)s: %(sentence)s"),
+        "test_crashed": gettext_lazy("The test could not run (%(error)s): see the server log."),
+        "missing_client_secret_test": gettext_lazy(
+            "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and test again."
+        ),
+        "missing_client_secret_generate": gettext_lazy(
+            "No client secret is stored: type the Client Secret on the OAuth 2.0 tab and click Generate."
+        ),
+        "missing_password_test": gettext_lazy(
+            "No password is stored: type the Password on the OAuth 2.0 tab and test again."
+        ),
+        "missing_password_generate": gettext_lazy(
+            "No password is stored: type the Password on the OAuth 2.0 tab and click Generate."
+        ),
+    }
+)
 
 
 @dataclass
@@ -22,24 +63,33 @@ class TestResult:
     step: str
     status: int | None
     elapsed_ms: int
-    message: str
+    # A Sentence (shown in the reader's language) or, for what is never stored, plain text.
+    message: Any
 
     @property
     def sentence(self):
         """The whole outcome in one line, for messages, events and the lists' tooltips."""
         if self.step == "settings" and not self.passed:
-            return f"{self.headline}: {self.message}"  # nothing ran: no time, no status
-        status = f", HTTP {self.status}" if self.status else ""
-        return f"{self.headline} ({self.elapsed_ms} ms{status}): {self.message}"
+            # nothing ran: no time, no status
+            return Sentence("test_outcome_settings", headline=self.headline, message=self.message)
+        if self.status:
+            return Sentence(
+                "test_outcome_status",
+                headline=self.headline,
+                ms=self.elapsed_ms,
+                status=self.status,
+                message=self.message,
+            )
+        return Sentence("test_outcome", headline=self.headline, ms=self.elapsed_ms, message=self.message)
 
     @property
     def headline(self):
         """The outcome in words, for the result box: "Passed" or "Failed at the token step"."""
         if self.passed:
-            return _("Passed")
+            return Sentence("test_passed")
         if self.step == "settings":
-            return _("Not tested")
-        return _("Failed at the %(step)s step") % {"step": self.step}
+            return Sentence("test_not_run")
+        return Sentence("test_failed_at", step=sentences.Label(STEP_NAMES.get(self.step, self.step)))
 
     @property
     def meta(self):
@@ -52,39 +102,43 @@ class TestResult:
     @property
     def message_sentence(self):
         """The message as a sentence of its own (capitalized), for under the headline."""
-        return self.message[:1].upper() + self.message[1:]
+        text = str(self.message)
+        return text[:1].upper() + text[1:]
 
     def as_dict(self):
-        return {**asdict(self), "sentence": self.sentence}
+        return {**asdict(self), "message": str(self.message), "sentence": str(self.sentence)}
+
+    def stored_message(self):
+        """The message for a JSON store (the session): its code and parameters, or its text."""
+        return sentences.stored(self.message) or str(self.message)
+
+    @classmethod
+    def from_stored(cls, passed, step, status, elapsed_ms, message):
+        if isinstance(message, dict) and sentences.known(message.get("code")):
+            message = Sentence(message["code"], **(message.get("params") or {}))
+        return cls(passed, step, status, elapsed_ms, message)
 
 
-# The secrets a grant cannot do without: (field, how a sentence names it when it is not set).
+# The secrets a grant cannot do without: (field, its sentence when it is missing, by action).
 REQUIRED_SECRETS = {
-    PASSWORD: (
-        ("client_secret", gettext_lazy("client secret"), gettext_lazy("Client Secret")),
-        ("password", gettext_lazy("password"), gettext_lazy("Password")),
-    ),
-    CLIENT_CREDENTIALS: (("client_secret", gettext_lazy("client secret"), gettext_lazy("Client Secret")),),
+    PASSWORD: ("client_secret", "password"),
+    CLIENT_CREDENTIALS: ("client_secret",),
 }
 
 
-def missing_secret(connection, then=None):
+def missing_secret(connection, action="test"):
     """The sentence for a secret the grant needs but the connection lacks, before any request;
-    `then` is what to do once it is typed (default: test again)."""
-    for name, words, label in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
+    `action` is what to do once it is typed: "test" (test again) or "generate"."""
+    for name in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
         if not getattr(connection, name, ""):
-            return _("No %(secret)s is stored: type the %(field)s on the OAuth 2.0 tab and %(then)s.") % {
-                "secret": words,
-                "field": label,
-                "then": then or _("test again"),
-            }
+            return Sentence(f"missing_{name}_{action}")
     return None
 
 
 def _token_for_test(connection):
     if connection.provider_info.grant == AUTHORIZATION_CODE:
         if not connection.pk:
-            raise failures.OAuthFailure("not_authorized", "Not authorized yet: save, then click Generate.")
+            raise failures.failure("not_authorized", None, "test_not_authorized_unsaved")
         try:
             return tokens.get_access_token(connection)
         except failures.OAuthFailure as failure:
@@ -116,10 +170,10 @@ def run_test(connection, *, record=False, user=None):
     else:
         host = failures.host_of(connection.provider_info.probe_url(connection))
         if connection.provider_info.grant == AUTHORIZATION_CODE:
-            words = _("the stored token works: %(host)s answered the test request.")
+            words = Sentence("test_token_works", host=host)
         else:
-            words = _("the settings work: a token was issued and %(host)s answered the test request.")
-        result = TestResult(True, step, status, _ms(started), words % {"host": host})
+            words = Sentence("test_settings_work", host=host)
+        result = TestResult(True, step, status, _ms(started), words)
     if record and connection.pk:
         record_outcome(connection, result, user)
     return result
@@ -127,12 +181,17 @@ def run_test(connection, *, record=False, user=None):
 
 def record_outcome(connection, result, user, *, before_saving=False):
     """Store a test's outcome on the saved connection and log it."""
+    with translation.override("en"):
+        english = str(result.sentence)[:500]
     Connection.objects.filter(pk=connection.pk).update(
-        last_test_at=timezone.now(), last_test_passed=result.passed, last_test_message=result.sentence[:500]
+        last_test_at=timezone.now(),
+        last_test_passed=result.passed,
+        last_test_message=english,
+        last_test_sentence=sentences.stored(result.sentence),
     )
     detail = result.sentence
     if before_saving:
-        detail = _("Tested before saving, with the settings saved: %(sentence)s") % {"sentence": result.sentence}
+        detail = Sentence("test_before_saving", sentence=result.sentence)
     events.record(
         connection,
         "tested" if result.passed else "test failed",
@@ -155,10 +214,7 @@ def urls_used(connection):
 def record_unsaved_test(connection, result, user):
     """An edited, unsaved form was tested with the saved connection's stored secrets: log where
     they went, so that a test against another place is on the record like a saved one."""
-    detail = _("Unsaved settings tested against %(urls)s: %(sentence)s") % {
-        "urls": ", ".join(urls_used(connection)),
-        "sentence": result.sentence,
-    }
+    detail = Sentence("test_unsaved", urls=", ".join(urls_used(connection)), sentence=result.sentence)
     events.record(connection, "tested unsaved", user, succeeded=result.passed, detail=detail)
 
 

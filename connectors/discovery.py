@@ -6,8 +6,6 @@ Keycloak publishes each realm's OpenID Connect discovery document at
 the app, instead of a browser error page at the provider's.
 """
 
-from django.utils.translation import gettext as _
-
 from . import answers, failures, oauth
 from .http import json_body, partner_session
 
@@ -42,33 +40,13 @@ def _fetch(connection, url):
         response = partner_session().get(url, headers={"Accept": "application/json"})
     except failures.OAuthFailure as failure:
         if failure.kind == "unknown_host":
-            raise failures.OAuthFailure(
-                "unknown_host",
-                _("The server %(host)s cannot be found: check the Server field on the Connection tab.")
-                % {"host": host},
-            ) from None
+            raise failures.failure("unknown_host", None, "unknown_server", host=host) from None
         raise
     if response.status_code == 404:
-        raise failures.OAuthFailure(
-            "unknown_realm",
-            _(
-                "%(host)s has no realm at this address (HTTP 404): check the Tenant field on the Connection tab "
-                "(and the Server, if your identity host has an environment part)."
-            )
-            % {"host": host},
-            404,
-        )
+        raise failures.failure("unknown_realm", 404, host=host)
     document = json_body(response) if response.status_code == 200 else None
     if not isinstance(document, dict) or "authorization_endpoint" not in document:
-        raise failures.OAuthFailure(
-            "no_discovery",
-            _(
-                "%(host)s did not answer as an identity server (HTTP %(status)d at its discovery address): "
-                "check the Server and Tenant fields, or the Authorization URL."
-            )
-            % {"host": host, "status": response.status_code},
-            response.status_code,
-        )
+        raise failures.failure("no_discovery", response.status_code, host=host, status=response.status_code)
     return document
 
 

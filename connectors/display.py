@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from . import sentences
 from .health import Health, health_of
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
@@ -90,7 +91,7 @@ def last_test_cell(connection, now=None):
         title = _("Passed before the provider stopped accepting the authorization: click Regenerate.")
     else:
         outcome, tone = (_("passed"), "ok") if connection.last_test_passed else (_("failed"), "danger")
-        title = connection.last_test_message
+        title = last_test_in_words(connection)
     return format_html(
         '<span class="pc-badge pc-badge--{}" title="{}">{}</span> <span class="pc-when">{}</span>',
         tone,
@@ -149,10 +150,10 @@ def token_for_cell(connection):
 
 def token_summary(connection):
     if not connection.has_token:
-        sentences = [_("No token.")]
+        parts = [_("No token.")]
         if connection.status_reason:
-            sentences.append(_sentence(connection.status_reason))
-        return " ".join(sentences)
+            parts.append(_sentence(reason_in_words(connection)))
+        return " ".join(str(part) for part in parts)
     parts = [_("Fingerprint %(fingerprint)s") % {"fingerprint": fingerprint(connection.access_token)}]
     if connection.token_obtained_at:
         parts.append(
@@ -165,7 +166,7 @@ def token_summary(connection):
     parts.append(_("refresh token stored") if connection.refresh_token else _("no refresh token"))
     text = "; ".join(str(part) for part in parts) + "."
     if connection.status_reason:
-        text += " " + _sentence(connection.status_reason)
+        text += " " + _sentence(reason_in_words(connection))
     return text
 
 
@@ -179,6 +180,17 @@ def token_details(connection):
     if scopes:
         rows.append((_("Granted scopes") if connection.has_token else _("Scopes"), scopes))
     return format_html_join("", '<div class="pc-token-detail"><span class="pc-token-term">{}:</span> {}</div>', rows)
+
+
+def reason_in_words(connection):
+    """The connection's status reason in the reader's language: the reasons are stored as their
+    English msgid (gettext_noop where they are set), so gettext() finds their translation."""
+    return gettext(connection.status_reason) if connection.status_reason else ""
+
+
+def last_test_in_words(connection):
+    """The last test's sentence in the reader's language (the stored English text of old rows)."""
+    return sentences.sentence_from(connection.last_test_sentence, connection.last_test_message)
 
 
 def _sentence(text):

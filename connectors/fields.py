@@ -20,6 +20,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields.fields import EncryptedMixin
 
@@ -66,8 +67,11 @@ class SecretFieldMixin(EncryptedMixin):
         except InvalidToken:
             model = self.model._meta.label if getattr(self, "model", None) else "a model"
             raise UnreadableSecret(
-                f"FIELD_ENCRYPTION_KEY cannot decrypt the stored {self.name} of {model}: put back the key "
-                "it was encrypted with (README, Key rotation), or clear that secret and enter it again."
+                gettext(
+                    "FIELD_ENCRYPTION_KEY cannot decrypt the stored %(field)s of %(model)s: put back the key it "
+                    "was encrypted with (README, Key rotation), or clear that secret and enter it again."
+                )
+                % {"field": self.name, "model": model}
             ) from None
 
     def get_db_prep_save(self, value, connection):

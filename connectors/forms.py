@@ -8,7 +8,9 @@ messages on the fields, and full_clean() outside the admin refuses the same inpu
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from . import validators
 from .models import Connection, secret_fields
@@ -61,9 +63,8 @@ class ConnectionForm(forms.ModelForm):
         for name in self.secret_fields:
             if name in self.fields:
                 is_set = bool(stored.pk and getattr(stored, name))
-                self.fields[name].help_text = (
-                    "Set. Leave blank to keep the stored value. " if is_set else "Not set. "
-                ) + self.provider.help_texts.get(name, "")
+                state = _("Set. Leave blank to keep the stored value.") if is_set else _("Not set.")
+                self.fields[name].help_text = f"{state} {self.provider.help_texts.get(name, '')}"
                 if not is_set:
                     # Nothing stored, nothing to clear: keep the field but do not offer it.
                     self.fields[f"clear_{name}"].widget = forms.HiddenInput()
@@ -164,7 +165,7 @@ class ConnectionForm(forms.ModelForm):
                 setattr(instance, name, getattr(stored, name) if stored else "")
         if stored and self.hosts_changed:
             # Tokens belong to the server that issued them.
-            instance.clear_tokens(reason="A URL was changed: generate a new token.")
+            instance.clear_tokens(reason=gettext_noop("A URL was changed: generate a new token."))
         if stored and self.changed_field_labels:
             # An older failed test no longer speaks for these settings (connectors/health.py).
             instance.settings_changed_at = timezone.now()
@@ -183,8 +184,16 @@ class ConnectionForm(forms.ModelForm):
                 continue
             if name in self.secret_fields and not self.cleaned_data.get(name):
                 continue
-            labels.append(str(self.fields[name].label))
+            labels.append(self.fields[name].label)  # lazy: the event shows it in the reader's language
         return labels
+
+
+# The clear checkbox of each secret, as a sentence of its own (a label cannot be lower-cased into
+# another sentence in every language).
+CLEAR_LABELS = {
+    "client_secret": gettext_lazy("Clear the stored client secret"),
+    "password": gettext_lazy("Clear the stored password"),
+}
 
 
 def secret_form_fields(model):
@@ -199,7 +208,8 @@ def secret_form_fields(model):
             max_length=500,
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         )
-        fields[f"clear_{name}"] = forms.BooleanField(label=f"Clear the stored {label.lower()}", required=False)
+        clear_label = CLEAR_LABELS.get(name) or format_lazy(gettext_lazy("Clear the stored {field}"), field=label)
+        fields[f"clear_{name}"] = forms.BooleanField(label=clear_label, required=False)
     return fields
 
 

@@ -107,12 +107,7 @@ def check_token_response(response):
     if body is None or not isinstance(body, dict):
         raise failures.not_json(response, url)
     if "error" not in body and response.status_code >= 400:
-        raise failures.OAuthFailure(
-            "http_error",
-            f"The token endpoint answered HTTP {response.status_code} without an OAuth "
-            "error: check the Access Token URL.",
-            response.status_code,
-        )
+        raise failures.failure("http_error", response.status_code, "token_http_error", status=response.status_code)
     cleaned = answers.clean_token_answer(body, url, response.status_code)
     response._content = json.dumps(cleaned).encode()
     return response  # with an "error", oauthlib raises the matching OAuth2Error

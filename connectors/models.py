@@ -25,20 +25,20 @@ if TYPE_CHECKING:
 
 
 class Status(models.TextChoices):
-    NOT_AUTHORIZED = "not_authorized", "Not authorized"
-    AUTHORIZED = "authorized", "Authorized"
-    NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs reauthorization"
+    NOT_AUTHORIZED = "not_authorized", gettext_lazy("Not authorized")
+    AUTHORIZED = "authorized", gettext_lazy("Authorized")
+    NEEDS_REAUTHORIZATION = "needs_reauthorization", gettext_lazy("Needs reauthorization")
 
 
 class Connection(models.Model):
     # The registry is the list of choices (a callable: no label is copied into a migration).
-    provider = models.CharField(max_length=32, choices=provider_choices, editable=False)
-    name = models.CharField(max_length=100)
-    client_id = models.CharField("Client ID", max_length=255, blank=True)
-    client_secret = SecretCharField("Client Secret", max_length=500, blank=True)
-    scope = models.CharField("Scope", max_length=1000, blank=True)
-    authorization_url = models.CharField("Authorization URL", max_length=500, blank=True)
-    token_url = models.CharField("Access Token URL", max_length=500, blank=True)
+    provider = models.CharField(gettext_lazy("provider"), max_length=32, choices=provider_choices, editable=False)
+    name = models.CharField(gettext_lazy("name"), max_length=100)
+    client_id = models.CharField(gettext_lazy("Client ID"), max_length=255, blank=True)
+    client_secret = SecretCharField(gettext_lazy("Client Secret"), max_length=500, blank=True)
+    scope = models.CharField(gettext_lazy("Scope"), max_length=1000, blank=True)
+    authorization_url = models.CharField(gettext_lazy("Authorization URL"), max_length=500, blank=True)
+    token_url = models.CharField(gettext_lazy("Access Token URL"), max_length=500, blank=True)
 
     access_token = SecretTextField(blank=True, editable=False)
     refresh_token = SecretTextField(blank=True, editable=False)
@@ -47,11 +47,18 @@ class Connection(models.Model):
     token_obtained_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    status = models.CharField(max_length=32, choices=Status.choices, default=Status.NOT_AUTHORIZED, editable=False)
+    status = models.CharField(
+        gettext_lazy("status"), max_length=32, choices=Status.choices, default=Status.NOT_AUTHORIZED, editable=False
+    )
+    # Why the status is what it is, as an English msgid (set through gettext_noop), shown translated
+    # by connectors/display.py.
     status_reason = models.CharField(max_length=300, blank=True, editable=False)
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_passed = models.BooleanField(null=True, editable=False)
     last_test_message = models.CharField(max_length=500, blank=True, editable=False)
+    # The last test's sentence as code and parameters (connectors/sentences.py), shown in the
+    # reader's language; last_test_message keeps its English text (and old rows' only text).
+    last_test_sentence = models.JSONField(null=True, blank=True, editable=False)
     # When the operator last changed the settings: a failed test older than this is moot
     # (connectors/health.py).
     settings_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -74,9 +81,9 @@ class Connection(models.Model):
 
     class Meta:
         ordering = ["provider", "name"]
-        verbose_name = "connection"
+        verbose_name = gettext_lazy("connection")
         # The admin index names the overview so; its pages use their own titles and counts.
-        verbose_name_plural = "All connections"
+        verbose_name_plural = gettext_lazy("All connections")
         constraints = [
             # "Prod" and "prod" are one name, as operators read them (the database compares
             # case-insensitively; SQLite folds ASCII letters only, PostgreSQL all of them).
@@ -192,36 +199,36 @@ class Connection(models.Model):
 
 class InverbisConnection(Connection):
     PROVIDER_KEY = "inverbis"
-    server = models.CharField("Server", max_length=63, blank=True)
-    tenant = models.CharField("Tenant", max_length=100)
+    server = models.CharField(gettext_lazy("Server"), max_length=63, blank=True)
+    tenant = models.CharField(gettext_lazy("Tenant"), max_length=100)
 
     class Meta:
-        verbose_name = "Inverbis Analytics connection"
+        verbose_name = gettext_lazy("Inverbis Analytics connection")
         # The admin section is named as the provider's documentation names the connector.
-        verbose_name_plural = "Inverbis Analytics — Partner connection"
+        verbose_name_plural = gettext_lazy("Inverbis Analytics — Partner connection")
 
 
 class InveniasConnection(Connection):
     PROVIDER_KEY = "invenias"
-    subdomain = models.CharField("Subdomain", max_length=63)
-    api_url = models.CharField("API URL", max_length=500, blank=True)
-    username = models.CharField("Username", max_length=255, blank=True)
-    password = SecretCharField("Password", max_length=500, blank=True)
+    subdomain = models.CharField(gettext_lazy("Subdomain"), max_length=63)
+    api_url = models.CharField(gettext_lazy("API URL"), max_length=500, blank=True)
+    username = models.CharField(gettext_lazy("Username"), max_length=255, blank=True)
+    password = SecretCharField(gettext_lazy("Password"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "Invenias connection"
+        verbose_name = gettext_lazy("Invenias connection")
         # The admin section is named as the provider's documentation names the connector.
-        verbose_name_plural = "Invenias"
+        verbose_name_plural = gettext_lazy("Invenias")
 
 
 class HypatosConnection(Connection):
     PROVIDER_KEY = "hypatos"
-    endpoint_url = models.CharField("Endpoint URL", max_length=500, default=hypatos_default_endpoint)
+    endpoint_url = models.CharField(gettext_lazy("Endpoint URL"), max_length=500, default=hypatos_default_endpoint)
 
     class Meta:
-        verbose_name = "Hypatos.ai connection"
+        verbose_name = gettext_lazy("Hypatos.ai connection")
         # The admin section is named as the provider's documentation names the connector.
-        verbose_name_plural = "Hypatos.ai — Partner connection"
+        verbose_name_plural = gettext_lazy("Hypatos.ai — Partner connection")
 
 
 class Event(models.Model):
@@ -232,7 +239,12 @@ class Event(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     action = models.CharField(max_length=40)
     succeeded = models.BooleanField(default=True)
+    # The detail's English text (the only text of events stored before sentences had codes).
     detail = models.CharField(max_length=500, blank=True)
+    # The detail as a sentence code and its parameters (connectors/sentences.py), rendered in the
+    # reader's language; never a secret.
+    code = models.CharField(max_length=60, blank=True)
+    params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -241,6 +253,19 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def message(self):
+        """The detail in the reader's language (an old event's stored text as it is)."""
+        from .sentences import sentence_from
+
+        return sentence_from({"code": self.code, "params": self.params}, self.detail) if self.code else self.detail
+
+    @property
+    def action_label(self):
+        from .events import action_label
+
+        return action_label(self.action)
 
 
 class PartnerHost(models.Model):
@@ -359,7 +384,7 @@ class ApiKey(models.Model):
         if unknown:
             raise ValidationError(
                 {
-                    "providers": _("Unknown provider(s): %(unknown)s; known: %(known)s.")
+                    "providers": _("Unknown providers: %(unknown)s; known: %(known)s.")
                     % {"unknown": ", ".join(unknown), "known": ", ".join(PROVIDERS)}
                 }
             )

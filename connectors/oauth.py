@@ -17,6 +17,7 @@ from requests.auth import HTTPBasicAuth
 from . import answers, failures
 from .app_settings import app_settings
 from .http import json_body, partner_session
+from .sentences import Label
 from .validators import validate_outbound_url
 
 
@@ -182,11 +183,11 @@ def revoke(connection, refresh_token):
     answer = json_body(response)
     # The code comes from the partner: letters and "_" only, short, before it goes in a sentence.
     code = re.sub(r"[^a-z_]", "", str(answer.get("error", "")).lower())[:60] if isinstance(answer, dict) else ""
-    raise failures.OAuthFailure(
-        code or "http_error",
-        f"The provider did not confirm the revocation (HTTP {response.status_code}{', ' + code if code else ''}).",
-        response.status_code,
-    )
+    if code:
+        raise failures.failure(
+            code, response.status_code, "revocation_unconfirmed_code", status=response.status_code, code=code
+        )
+    raise failures.failure("http_error", response.status_code, "revocation_unconfirmed", status=response.status_code)
 
 
 @sensitive_variables()
@@ -208,23 +209,17 @@ def _probe(connection, access_token, url):
     if failure:
         raise failure
     if response.status_code == 401:
-        raise failures.OAuthFailure(
+        raise failures.failure(
             "token_refused",
-            f"The provider refused the token at {failures.host_of(url)} (HTTP 401): "
-            + connection.provider_info.probe_unauthorized_hint,
             401,
+            "probe_token_refused",
+            host=failures.host_of(url),
+            hint=Label(connection.provider_info.probe_unauthorized_hint),
         )
     if response.status_code == 403:
-        raise failures.OAuthFailure(
-            "forbidden",
-            "The credentials work, but the provider refused the test request (HTTP 403): "
-            + connection.provider_info.probe_forbidden_hint,
-            403,
-        )
+        raise failures.failure("forbidden", 403, hint=Label(connection.provider_info.probe_forbidden_hint))
     if response.status_code >= 400:
-        raise failures.OAuthFailure(
-            "http_error", f"The test request answered HTTP {response.status_code}: check the URL.", response.status_code
-        )
+        raise failures.failure("http_error", response.status_code, "probe_http_error", status=response.status_code)
     if json_body(response) is None:
         raise failures.not_json(response, url)
     return response.status_code

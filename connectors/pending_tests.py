@@ -34,7 +34,7 @@ def remember(request, model, obj, form, result):
     pending[_form_key(model, obj)] = {
         "digest": _digest(form),
         "at": timezone.now().isoformat(),
-        "result": [result.passed, result.step, result.status, result.elapsed_ms, result.message],
+        "result": [result.passed, result.step, result.status, result.elapsed_ms, result.stored_message()],
     }
     request.session[SESSION_KEY] = pending
 
@@ -50,5 +50,5 @@ def take(request, model, form, *, added):
     request.session[SESSION_KEY] = pending
     at = parse_datetime(entry["at"])
     if at and timezone.now() - at <= MAX_AGE and constant_time_compare(entry["digest"], _digest(form)):
-        return TestResult(*entry["result"])
+        return TestResult.from_stored(*entry["result"])
     return None

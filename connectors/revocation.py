@@ -18,29 +18,41 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models.signals import pre_delete
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import events, failures, oauth
+from . import events, failures, oauth, sentences
+from .sentences import Sentence
 
 if TYPE_CHECKING:
     from .models import Connection
 
 logger = logging.getLogger("connectors.events")
 
+# The outcomes the events keep (connectors/sentences.py).
+sentences.register(
+    {
+        "revocation_failed": gettext_lazy(
+            "The previous refresh token could not be revoked at the provider: %(reason)s"
+        ),
+        "revoked": gettext_lazy("The previous refresh token was revoked at %(host)s."),
+        "revocation_skipped": gettext_lazy(
+            "The previous refresh token was not revoked: at %(provider)s that would also end the new authorization."
+        ),
+    }
+)
+
 
 def can_revoke(connection: "Connection", refresh_token: str) -> bool:
     return bool(refresh_token and connection.provider_info.revocation_url(connection))
 
 
-def _revoke(connection: "Connection", refresh_token: str) -> tuple[bool, str]:
+def _revoke(connection: "Connection", refresh_token: str) -> tuple[bool, Sentence]:
     """(succeeded, sentence); never raises for a partner's failure."""
     try:
         url = oauth.revoke(connection, refresh_token)
     except failures.OAuthFailure as failure:
-        return False, _("The previous refresh token could not be revoked at the provider: %(reason)s") % {
-            "reason": failure.message
-        }
-    return True, _("The previous refresh token was revoked at %(host)s.") % {"host": failures.host_of(url)}
+        return False, Sentence("revocation_failed", reason=failure.message)
+    return True, Sentence("revoked", host=failures.host_of(url))
 
 
 # -- a replaced authorization -------------------------------------------------------------------
@@ -59,10 +71,7 @@ def after_replacement(connection: "Connection", old_refresh_token: str, user: An
             connection,
             "revocation skipped",
             user,
-            detail=_(
-                "The previous refresh token was not revoked: at %(provider)s that would also end the new authorization."
-            )
-            % {"provider": connection.provider_info.label},
+            detail=Sentence("revocation_skipped", provider=sentences.Label(connection.provider_info.label)),
         )
         return
     transaction.on_commit(partial(_revoke_replaced, connection, old_refresh_token, user))

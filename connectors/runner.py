@@ -18,6 +18,7 @@ from . import diagnostics
 from .app_settings import app_settings
 from .models import Connection
 from .providers import PROVIDERS
+from .sentences import Sentence
 
 logger = logging.getLogger("connectors.runner")
 
@@ -71,9 +72,7 @@ def _test_one(connection, user):
         return diagnostics.run_test(connection, record=True, user=user)
     except Exception as error:  # noqa: BLE001 (the run goes on; the type is logged, not the text)
         logger.error("testing connection %s raised %s", connection.pk, type(error).__name__)
-        return diagnostics.TestResult(
-            False, "test", None, 0, f"The test could not run ({type(error).__name__}): see the server log."
-        )
+        return diagnostics.TestResult(False, "test", None, 0, Sentence("test_crashed", error=type(error).__name__))
 
 
 def test_connections(connections, *, user=None, workers=None):

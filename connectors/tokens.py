@@ -16,9 +16,10 @@ from cryptography.fernet import InvalidToken
 from django.db import DEFAULT_DB_ALIAS
 from django.db import connections as db_connections
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 from encrypted_model_fields.fields import decrypt_str
 
-from . import failures, oauth, validators
+from . import failures, oauth, sentences, validators
 from .app_settings import app_settings
 from .models import Status
 from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
@@ -88,15 +89,28 @@ def fetch_new_token(connection):
     raise not_authorized(connection)
 
 
+sentences.register(
+    {
+        "reauthorize_because": gettext_lazy("%(reason)s: click Regenerate."),
+        "expired_no_refresh_token": gettext_lazy(
+            "The token has expired and there is no refresh token: click Regenerate."
+        ),
+        "not_authorized": gettext_lazy("Not authorized yet: click Generate."),
+        "moved_host": gettext_lazy("A URL now points at another host or port: save, then click Regenerate."),
+    }
+)
+
+
 def not_authorized(connection):
     if connection.status == Status.NEEDS_REAUTHORIZATION:
-        reason = connection.status_reason or "The provider no longer accepts the stored authorization."
-        return failures.OAuthFailure("needs_reauthorization", f"{reason.rstrip('.')}: click Regenerate.")
-    if connection.has_token:
-        return failures.OAuthFailure(
-            "needs_reauthorization", "The token has expired and there is no refresh token: click Regenerate."
+        # The reason is stored as its English msgid (gettext_noop where it is set).
+        reason = connection.status_reason or gettext_noop("The provider no longer accepts the stored authorization.")
+        return failures.failure(
+            "needs_reauthorization", None, "reauthorize_because", reason=sentences.Label(reason, strip=".")
         )
-    return failures.OAuthFailure("not_authorized", "Not authorized yet: click Generate.")
+    if connection.has_token:
+        return failures.failure("needs_reauthorization", None, "expired_no_refresh_token")
+    return failures.failure("not_authorized")
 
 
 def _renew(connection):
@@ -110,8 +124,8 @@ def _renew(connection):
 # Why a connection needs reauthorization after `invalid_grant`, by grant: the operator fixes
 # the cause, then clicks Regenerate.
 DEAD_GRANT_REASONS = {
-    AUTHORIZATION_CODE: "The provider no longer accepts the refresh token.",
-    PASSWORD: "The provider refused the stored username or password.",
+    AUTHORIZATION_CODE: gettext_noop("The provider no longer accepts the refresh token."),
+    PASSWORD: gettext_noop("The provider refused the stored username or password."),
 }
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import text
 
@@ -37,8 +38,10 @@ def reject_control_characters(value):
 def validate_dns_label(value):
     if not DNS_LABEL.match(value):
         raise ValidationError(
-            "Enter one DNS label: letters a-z, digits and inner hyphens, at most 63 characters, "
-            "no dots, slashes or spaces (for example “company”).",
+            _(
+                "Enter one DNS label: letters a-z, digits and inner hyphens, at most 63 characters, "
+                "no dots, slashes or spaces (for example “company”)."
+            ),
             code="dns_label",
         )
 
@@ -46,8 +49,10 @@ def validate_dns_label(value):
 def validate_realm(value):
     if not REALM.match(value):
         raise ValidationError(
-            "Enter the realm name only: letters, digits, “-”, “_” or “.”, at most 100 "
-            "characters, no slashes or spaces (for example “acme”).",
+            _(
+                "Enter the realm name only: letters, digits, “-”, “_” or “.”, at most 100 "
+                "characters, no slashes or spaces (for example “acme”)."
+            ),
             code="realm",
         )
 
@@ -59,8 +64,10 @@ def normalize_scope(value):
     for token in tokens:
         if not SCOPE_TOKEN.match(token):
             raise ValidationError(
-                "Scopes are separated by single spaces and may not contain quotes, backslashes "
-                "or non-ASCII characters.",
+                _(
+                    "Scopes are separated by single spaces and may not contain quotes, backslashes "
+                    "or non-ASCII characters."
+                ),
                 code="scope",
             )
     return " ".join(tokens)
@@ -143,10 +150,14 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
     local test server), never for a partner's host.
     """
     if len(value) > MAX_URL_LENGTH:
-        raise ValidationError(f"Use at most {MAX_URL_LENGTH} characters.", code="too_long")
+        raise ValidationError(
+            ngettext("Use at most %(count)d character.", "Use at most %(count)d characters.", MAX_URL_LENGTH)
+            % {"count": MAX_URL_LENGTH},
+            code="too_long",
+        )
     if not value.isascii():
         raise ValidationError(
-            "Use only ASCII characters in the URL; look-alike letters from other scripts are refused.",
+            _("Use only ASCII characters in the URL; look-alike letters from other scripts are refused."),
             code="non_ascii",
         )
     try:
@@ -154,24 +165,28 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
         host = (parts.hostname or "").lower()
         port = parts.port
     except ValueError:
-        raise ValidationError("Enter a well-formed URL such as https://host/path.", code="url") from None
+        raise ValidationError(_("Enter a well-formed URL such as https://host/path."), code="url") from None
     if parts.scheme not in ("https", "http") or not is_host_name(host) or any(c in value for c in " \\%"):
         # Backslashes and escapes read differently in browsers and HTTP clients; a host is plain
         # DNS labels or an IP address.
         # Not "starting with https://": the same words meet an allowed http sandbox URL.
-        raise ValidationError("Enter a well-formed URL such as https://host/path.", code="url")
+        raise ValidationError(_("Enter a well-formed URL such as https://host/path."), code="url")
     if parts.username is not None or parts.password is not None:
-        raise ValidationError("Do not put a user name or password in the URL.", code="userinfo")
+        raise ValidationError(_("Do not put a user name or password in the URL."), code="userinfo")
     if parts.query or parts.fragment or "?" in value or "#" in value:
-        raise ValidationError("Remove the query string or fragment (“?…”, “#…”).", code="query")
+        raise ValidationError(_("Remove the query string or fragment (“?…”, “#…”)."), code="query")
     effective_port = port if port is not None else DEFAULT_PORTS.get(parts.scheme)
     on_extra_host = extra_host_allows(extra_hosts, host, effective_port)
     on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
     if not (on_provider_host or on_extra_host):
         allowed = ", ".join(provider_hosts)
-        raise ValidationError(f"The host “{host}” is not one of this provider's hosts ({allowed}).", code="host")
+        raise ValidationError(
+            _("The host “%(host)s” is not one of this provider's hosts (%(allowed)s).")
+            % {"host": host, "allowed": allowed},
+            code="host",
+        )
     if parts.scheme == "http" and not (on_extra_host and is_loopback(host)):
-        raise ValidationError("Use https:// — plain http would expose credentials.", code="https")
+        raise ValidationError(_("Use https:// — plain http would expose credentials."), code="https")
     if port not in (None, 443) and not on_extra_host:
-        raise ValidationError("Remove the port: partners are reached on the standard https port.", code="port")
+        raise ValidationError(_("Remove the port: partners are reached on the standard https port."), code="port")
     return value

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from . import authorization, state, text
 from .models import Connection
+from .sentences import Sentence
 
 
 def _provider_words(request, name, limit):
@@ -37,12 +38,12 @@ def oauth_callback(request, connection_id=None):
     connection_id, verifier = flow.connection, flow.verifier
     connection = Connection.objects.filter(pk=connection_id).first()
     if connection is None:
-        messages.error(request, "The connection was deleted while you were logging in.")
+        messages.error(request, _("The connection was deleted while you were logging in."))
         return HttpResponseRedirect(overview)
     connection = connection.specific
     opts = connection._meta
     if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
-        messages.error(request, "You may not change this connection.")
+        messages.error(request, _("You may not change this connection."))
         return HttpResponseRedirect(overview)
     # Back on the OAuth 2.0 tab, where the token and its result are.
     page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]) + "#oauth"
@@ -53,13 +54,14 @@ def oauth_callback(request, connection_id=None):
         if error == "access_denied":
             # The provider may say why (a policy, a missing role); otherwise the operator denied it.
             said = provider_sentence(request.GET.get("error_description", ""))
-            sentence = (
-                _("The provider denied the authorization: “%(reason)s”") % {"reason": said}
-                if said
-                else "Authorization was denied at the provider's login page."
-            )
+            sentence = Sentence("authorize_denied_said", reason=said) if said else Sentence("authorize_denied")
         else:
-            sentence = f"The provider did not authorize ({error or 'no code returned'}{': ' + description if description else ''})."
+            said_error = error or Sentence("no_code_returned")
+            sentence = (
+                Sentence("authorize_not_done_said", error=said_error, description=description)
+                if description
+                else Sentence("authorize_not_done", error=said_error)
+            )
         messages.error(request, authorization.refused(connection, request.user, sentence))
         return HttpResponseRedirect(page)
     succeeded, sentence = authorization.exchange_code(

@@ -53,6 +53,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language from the browser's Accept-Language (LANGUAGES below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,9 +153,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
+# The languages the app is translated into (connectors/locale/; README, Languages).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# Where makemessages, run from the repository root, writes the catalog of the project's templates
+# and static files (the app's own strings land there anyway).
+LOCALE_PATHS = [BASE_DIR / "connectors" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -1,16 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from connectors.api.endpoints import api
-
-admin.site.site_header = "Partner Connections"
-admin.site.site_title = "Partner Connections"
-admin.site.index_title = "Connections to partner APIs"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # The JavaScript strings of connectors/static in the reader's language, loaded as an external
+    # script (the Content-Security-Policy allows no inline script).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["connectors"]), name="javascript-catalog"),
     # The callback URL registered at providers; connectors/callback.py builds its public form.
     path("oauth/", include("connectors.urls")),
     # The token API for other services (README, API); its OpenAPI document is /api/v1/openapi.json.

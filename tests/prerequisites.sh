@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the test suite drives are present: Debian's Chromium for the
-# browser tests, PostgreSQL's server binaries for the database tests, and curl for README's API
-# example (tests/test_api.py). Installs them when run
+# browser tests, PostgreSQL's server binaries for the database tests, curl for README's API
+# example (tests/test_api.py) and GNU gettext for the translation test. Installs them when run
 # as root on Debian; otherwise stops with the command to run.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# GNU gettext's xgettext: the translation test extracts the code's messages (tests/test_i18n.py).
+command -v xgettext >/dev/null 2>&1 || missing+=(gettext)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -153,7 +153,7 @@ def test_refresh_tokens(auth_server, fault_server, settings, mailoutbox):
 
     assert status == 1
     assert out.strip().splitlines()[-1] == (
-        "4 token(s) expiring within 10 min: 2 refreshed, 1 failed, 1 newly need reauthorization "
+        "4 tokens expiring within 10 min: 2 refreshed, 1 failed, 1 newly need reauthorization "
         "(0 already waiting for reauthorization)."
     )
     assert auth_server.stats()["by_grant_type"] == {"refresh_token": 2, "client_credentials": 1}
@@ -164,7 +164,7 @@ def test_refresh_tokens(auth_server, fault_server, settings, mailoutbox):
     assert after[down.pk].token_expires_at == before[down.pk] and after[down.pk].status == Status.AUTHORIZED
     assert after[dead.pk].status == Status.NEEDS_REAUTHORIZATION
     [mail] = mailoutbox
-    assert mail.to == ["ops@example.com"] and "1 partner connection(s) need reauthorization" in mail.subject
+    assert mail.to == ["ops@example.com"] and "1 partner connection needs reauthorization" in mail.subject
     assert "Inverbis dead" in mail.body and f"/admin/connectors/inverbisconnection/{dead.pk}/change/" in mail.body
     assert "Regenerate" in mail.body
     for secret in secrets_of(soon, later, hypatos, down) + ["refresh-token-the-server-never-issued"]:
@@ -175,7 +175,7 @@ def test_refresh_tokens(auth_server, fault_server, settings, mailoutbox):
     out, status = run("refresh_tokens")
     assert status == 0 and len(mailoutbox) == 1
     assert out.strip().splitlines()[-1] == (
-        "1 token(s) expiring within 10 min: 1 refreshed, 0 failed, 0 newly need reauthorization "
+        "1 token expiring within 10 min: 1 refreshed, 0 failed, 0 newly need reauthorization "
         "(1 already waiting for reauthorization)."
     )
 
@@ -241,12 +241,12 @@ def test_rotate_encryption_key(auth_server, settings):
     out, status = run("rotate_encryption_key", "--dry-run")
     # The field library encrypts empty values too: the 5 "already" are the second row's four
     # columns and the first row's (empty) refresh token.
-    assert status == 0 and out.startswith("3 value(s) would be re-encrypted with the newest key, 5 already under it")
+    assert status == 0 and out.startswith("3 values would be re-encrypted with the newest key, 5 already under it")
     assert not under(NEW_KEY, Connection, invenias.pk, "client_secret")
 
     out, status = run("rotate_encryption_key")
     assert status == 0 and out.startswith(
-        "3 value(s) re-encrypted with the newest key, 5 already under it, 0 unreadable"
+        "3 values re-encrypted with the newest key, 5 already under it, 0 unreadable"
     )
     for model, field in [(Connection, "client_secret"), (Connection, "access_token"), (InveniasConnection, "password")]:
         assert under(NEW_KEY, model, invenias.pk, field) and not under(OLD_KEY, model, invenias.pk, field)
@@ -259,7 +259,7 @@ def test_rotate_encryption_key(auth_server, settings):
     # Idempotent: a second run (after an interruption, or just again) changes nothing.
     before = raw(Connection, invenias.pk, "client_secret")
     out, status = run("rotate_encryption_key")
-    assert status == 0 and out.startswith("0 value(s) re-encrypted with the newest key, 8 already under it")
+    assert status == 0 and out.startswith("0 values re-encrypted with the newest key, 8 already under it")
     assert raw(Connection, invenias.pk, "client_secret") == before
     # The old key can go: the start-up check reads everything with the new key alone.
     settings.FIELD_ENCRYPTION_KEY = [NEW_KEY]
@@ -274,7 +274,7 @@ def test_rotate_encryption_key_reports_unreadable_values_and_rotates_the_rest(au
     settings.FIELD_ENCRYPTION_KEY = [NEW_KEY, OLD_KEY]
     out, status = run("rotate_encryption_key")
     assert status == 1
-    assert "1 value(s) re-encrypted" in out and "1 unreadable" in out
+    assert "1 value re-encrypted" in out and "1 unreadable" in out
     assert under(NEW_KEY, Connection, readable.pk, "client_secret")
     assert Connection.objects.get(pk=readable.pk).client_secret == "old-secret"
     with pytest.raises(CommandError, match=rf"id {lost.pk} \(client_secret\)") as raised:

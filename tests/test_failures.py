@@ -23,7 +23,7 @@ def free_port():
 
 def snapshot(connection):
     connection = Connection.objects.get(pk=connection.pk).specific
-    ignored = {"last_test_at", "last_test_passed", "last_test_message", "updated_at"}
+    ignored = {"last_test_at", "last_test_passed", "last_test_message", "last_test_sentence", "updated_at"}
     return {f.name: getattr(connection, f.name) for f in connection._meta.fields if f.name not in ignored}
 
 

@@ -4,12 +4,16 @@ token through the one renewal path (connectors/tokens.py), and Test Connection."
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .. import apikeys, diagnostics, events, failures, tokens
+from .. import apikeys, diagnostics, display, events, failures, sentences, tokens
 from ..app_settings import app_settings
 from ..health import health_of
 from ..models import Connection, Status
+from ..sentences import Sentence
 from .problems import Problem
+
+sentences.register({"token_handed_out": gettext_lazy("to API key “%(name)s”")})
 
 TOKEN_COLUMNS = ("access_token", "token_expires_at", "token_type", "token_scope")
 
@@ -32,12 +36,12 @@ def connection_summary(connection, now=None):
         last_test = {
             "at": connection.last_test_at,
             "passed": bool(connection.last_test_passed),
-            "message": connection.last_test_message,
+            "message": str(display.last_test_in_words(connection)),
         }
     return {
         "id": connection.pk,
         "provider": connection.provider,
-        "provider_label": connection.provider_info.label,
+        "provider_label": str(connection.provider_info.label),
         "name": connection.name,
         "health": {"code": state.code.value, "label": str(state.label)},
         "token_expires_at": connection.token_expires_at if connection.access_token else None,
@@ -84,7 +88,7 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
     events.record(
         Connection(pk=connection_id),
         "token handed out",
-        detail=_("to API key “%(name)s”") % {"name": api_key.name},
+        detail=Sentence("token_handed_out", name=api_key.name),
     )
     expires_in = int((expires_at - timezone.now()).total_seconds()) if expires_at else None
     return {

@@ -4,7 +4,7 @@ Adding a provider: write its module here, add its model in connectors/models.py,
 """
 
 from . import hypatos, invenias, inverbis
-from .base import Provider
+from .base import Provider, Words
 
 PROVIDERS = {provider.key: provider for provider in (inverbis.PROVIDER, invenias.PROVIDER, hypatos.PROVIDER)}
 
@@ -13,7 +13,7 @@ def get_provider(key: str) -> Provider:
     return PROVIDERS[key]
 
 
-def provider_choices() -> list[tuple[str, str]]:
+def provider_choices() -> list[tuple[str, Words]]:
     """(key, label) of every provider, read when needed: the model field's choices are this
     callable, so migrations name it and a changed or translated label needs no migration."""
     return [(key, provider.label) for key, provider in PROVIDERS.items()]

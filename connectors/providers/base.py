@@ -5,6 +5,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
+
 if TYPE_CHECKING:
     from ..models import Connection
 
@@ -12,11 +15,14 @@ AUTHORIZATION_CODE = "authorization_code"
 PASSWORD = "password"
 CLIENT_CREDENTIALS = "client_credentials"
 
+# Words a person reads: plain text or a gettext_lazy string, translated when shown.
+Words = str | Promise
+
 
 @dataclass(frozen=True)
 class Provider:
     key: str
-    label: str
+    label: Words
     model_name: str
     grant: str
     default_scope: str
@@ -32,8 +38,8 @@ class Provider:
     # Documented values offered for a URL field in a drop-down: {field: (url, ...)}.
     url_suggestions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Read-only lines on a tab: (tab, attribute, label, value), e.g. the fixed grant type.
-    fixed_values: tuple[tuple[str, str, str, str], ...] = ()
-    help_texts: Mapping[str, str] = field(default_factory=dict)
+    fixed_values: tuple[tuple[str, str, Words, Words], ...] = ()
+    help_texts: Mapping[str, Words] = field(default_factory=dict)
     # This provider's own rules for its own fields: {field: (check, ...)}. A check raises
     # ValidationError with the sentence to show, and may return a normalized value. The model
     # applies them (connectors/rules.py), so a field of the same name at another provider
@@ -47,15 +53,15 @@ class Provider:
     shows_callback_url: bool = False
     # What to fix when the test request is refused with 403 (token fine, permission missing) or
     # 401 (token not accepted by the API).
-    probe_forbidden_hint: str = "the account or its scope lacks a permission the API needs."
-    probe_unauthorized_hint: str = "click Regenerate to get a new token."
+    probe_forbidden_hint: Words = gettext_lazy("the account or its scope lacks a permission the API needs.")
+    probe_unauthorized_hint: Words = gettext_lazy("click Regenerate to get a new token.")
     # The provider's name where space is short (the overview's column); `label` names sections.
-    short_label: str = ""
+    short_label: Words = ""
     # Keycloak-style discovery document checked before Generate leaves the app ("" = none).
     discovery_path: str = ""
 
     @property
-    def short_name(self) -> str:
+    def short_name(self) -> Words:
         return self.short_label or self.label
 
     @property

@@ -1,5 +1,7 @@
 """Hypatos.ai: client credentials with HTTP Basic client authentication."""
 
+from django.utils.translation import gettext_lazy
+
 from .base import CLIENT_CREDENTIALS, Provider
 
 ENDPOINTS = (
@@ -25,8 +27,8 @@ class Hypatos(Provider):
 
 PROVIDER = Hypatos(
     key="hypatos",
-    label="Hypatos.ai — Partner connection",
-    short_label="Hypatos.ai",
+    label=gettext_lazy("Hypatos.ai — Partner connection"),
+    short_label=gettext_lazy("Hypatos.ai"),
     model_name="HypatosConnection",
     grant=CLIENT_CREDENTIALS,
     default_scope="",
@@ -36,19 +38,25 @@ PROVIDER = Hypatos(
     url_fields=("endpoint_url", "token_url"),
     derived_url_fields=("token_url",),
     url_suggestions={"endpoint_url": ENDPOINTS},
-    fixed_values=(("oauth", "grant_type", "Grant Type", "Client Credentials"),),
-    probe_forbidden_hint="the Scope (or the service account) lacks projects.read: add "
-    "projects.read to the Scope and make sure your service account has it.",
-    probe_unauthorized_hint="check the Client ID, Client Secret and Scope and test again.",
+    fixed_values=(("oauth", "grant_type", gettext_lazy("Grant Type"), gettext_lazy("Client Credentials")),),
+    probe_forbidden_hint=gettext_lazy(
+        "the Scope (or the service account) lacks projects.read: add "
+        "projects.read to the Scope and make sure your service account has it."
+    ),
+    probe_unauthorized_hint=gettext_lazy("check the Client ID, Client Secret and Scope and test again."),
     help_texts={
-        "name": "Your name for this Hypatos.ai service account; one connection per account.",
-        "endpoint_url": "The Hypatos API server of your service account: "
-        "https://api.cloud.hypatos.ai/v2 (default), https://api.hypatos.com/v2 or "
-        "https://api.dev.hypatos.ai/v2.",
-        "client_id": "The client ID Hypatos issued with your API service account.",
-        "client_secret": "The client secret issued with that client ID.",
-        "scope": "Space-separated scopes assigned to your service account, e.g. "
-        "“projects.read documents.read”. Test Connection needs projects.read.",
-        "token_url": "Where tokens are requested. Leave blank for {endpoint}/auth/token.",
+        "name": gettext_lazy("Your name for this Hypatos.ai service account; one connection per account."),
+        "endpoint_url": gettext_lazy(
+            "The Hypatos API server of your service account: "
+            "https://api.cloud.hypatos.ai/v2 (default), https://api.hypatos.com/v2 or "
+            "https://api.dev.hypatos.ai/v2."
+        ),
+        "client_id": gettext_lazy("The client ID Hypatos issued with your API service account."),
+        "client_secret": gettext_lazy("The client secret issued with that client ID."),
+        "scope": gettext_lazy(
+            "Space-separated scopes assigned to your service account, e.g. "
+            "“projects.read documents.read”. Test Connection needs projects.read."
+        ),
+        "token_url": gettext_lazy("Where tokens are requested. Leave blank for {endpoint}/auth/token."),
     },
 )

@@ -1,5 +1,7 @@
 """Invenias: resource owner password grant against the customer's own subdomain."""
 
+from django.utils.translation import gettext_lazy
+
 from .. import validators
 from .base import PASSWORD, Provider
 
@@ -22,7 +24,7 @@ class Invenias(Provider):
 
 PROVIDER = Invenias(
     key="invenias",
-    label="Invenias",
+    label=gettext_lazy("Invenias"),
     model_name="InveniasConnection",
     grant=PASSWORD,
     default_scope="openid profile api email",
@@ -31,23 +33,30 @@ PROVIDER = Invenias(
     oauth_fields=("client_id", "client_secret", "username", "password", "scope", "token_url"),
     url_fields=("api_url", "token_url"),
     derived_url_fields=("token_url", "api_url"),
-    fixed_values=(("oauth", "grant_type", "Grant Type", "Resource Owner Password"),),
+    fixed_values=(("oauth", "grant_type", gettext_lazy("Grant Type"), gettext_lazy("Resource Owner Password")),),
     shows_callback_url=True,
     field_rules={"subdomain": (validators.validate_dns_label,)},
-    probe_forbidden_hint="the Invenias user lacks API access, or the Scope lacks “api”: add it and test again.",
-    probe_unauthorized_hint="check that the Scope includes “api” and test again.",
+    probe_forbidden_hint=gettext_lazy(
+        "the Invenias user lacks API access, or the Scope lacks “api”: add it and test again."
+    ),
+    probe_unauthorized_hint=gettext_lazy("check that the Scope includes “api” and test again."),
     help_texts={
-        "name": "Your name for this Invenias account; one connection per account.",
-        "subdomain": "The first part of your Invenias portal address: “company” if you log in at "
-        "https://company.invenias.com.",
-        "api_url": "Leave blank for https://{subdomain}.invenias.com/api/v1/; change it only for "
-        "a sandbox your administrator allowed.",
-        "client_id": "The ClientId Invenias returned when you registered this integration as a "
-        "third-party application (flow type ResourceOwner).",
-        "client_secret": "The ClientSecret returned with the client ID.",
-        "username": "The Invenias user the integration acts as: the name you log in to the portal with.",
-        "password": "That user's Invenias password.",
-        "scope": "Space-separated; Invenias expects “openid profile api email”.",
-        "token_url": "Leave blank for https://{subdomain}.invenias.com/identity/connect/token.",
+        "name": gettext_lazy("Your name for this Invenias account; one connection per account."),
+        "subdomain": gettext_lazy(
+            "The first part of your Invenias portal address: “company” if you log in at https://company.invenias.com."
+        ),
+        "api_url": gettext_lazy(
+            "Leave blank for https://{subdomain}.invenias.com/api/v1/; change it only for "
+            "a sandbox your administrator allowed."
+        ),
+        "client_id": gettext_lazy(
+            "The ClientId Invenias returned when you registered this integration as a "
+            "third-party application (flow type ResourceOwner)."
+        ),
+        "client_secret": gettext_lazy("The ClientSecret returned with the client ID."),
+        "username": gettext_lazy("The Invenias user the integration acts as: the name you log in to the portal with."),
+        "password": gettext_lazy("That user's Invenias password."),
+        "scope": gettext_lazy("Space-separated; Invenias expects “openid profile api email”."),
+        "token_url": gettext_lazy("Leave blank for https://{subdomain}.invenias.com/identity/connect/token."),
     },
 )

@@ -1,5 +1,7 @@
 """Inverbis Analytics: authorization code with PKCE for a public client, Keycloak realm URLs."""
 
+from django.utils.translation import gettext_lazy
+
 from .. import validators
 from .base import AUTHORIZATION_CODE, Provider
 
@@ -38,8 +40,8 @@ class Inverbis(Provider):
 
 PROVIDER = Inverbis(
     key="inverbis",
-    label="Inverbis Analytics — Partner connection",
-    short_label="Inverbis Analytics",
+    label=gettext_lazy("Inverbis Analytics — Partner connection"),
+    short_label=gettext_lazy("Inverbis Analytics"),
     model_name="InverbisConnection",
     grant=AUTHORIZATION_CODE,
     default_scope="openid offline_access",
@@ -48,26 +50,42 @@ PROVIDER = Inverbis(
     oauth_fields=("client_id", "client_secret", "authorization_url", "token_url", "scope"),
     url_fields=("authorization_url", "token_url"),
     derived_url_fields=("authorization_url", "token_url"),
-    fixed_values=(("connection", "authentication_type", "Authentication Type", "OAuth 2.0"),),
+    fixed_values=(
+        ("connection", "authentication_type", gettext_lazy("Authentication Type"), gettext_lazy("OAuth 2.0")),
+    ),
     shows_callback_url=True,
     field_rules={"server": (validators.validate_dns_label,), "tenant": (validators.validate_realm,)},
     revocation_ends_grant=True,
     discovery_path="/.well-known/openid-configuration",
-    probe_forbidden_hint="the user profile may not be read: add “openid” to the Scope and click Regenerate.",
-    probe_unauthorized_hint="click Regenerate to log in again.",
+    probe_forbidden_hint=gettext_lazy(
+        "the user profile may not be read: add “openid” to the Scope and click Regenerate."
+    ),
+    probe_unauthorized_hint=gettext_lazy("click Regenerate to log in again."),
     help_texts={
-        "name": "Your name for this Inverbis Analytics account; one connection per account.",
-        "server": "The environment part of your identity host, e.g. “eu” for "
-        "identity.eu.inverbisanalytics.com. Leave blank for identity.inverbisanalytics.com.",
-        "tenant": "Your Keycloak realm at Inverbis Analytics, as it appears in your login URL after /auth/realms/.",
-        "client_id": "The client ID of the application registered for you at Inverbis Analytics.",
-        "client_secret": "Normally left blank: Inverbis Analytics registers integrations as public "
-        "clients, secured with PKCE instead of a secret.",
-        "authorization_url": "Where Generate sends you to log in. Leave blank to derive it from "
-        "server and tenant (…/protocol/openid-connect/auth).",
-        "token_url": "Where the authorization code is exchanged for tokens. Leave blank to derive "
-        "it from server and tenant (…/protocol/openid-connect/token).",
-        "scope": "Optional, space-separated. “offline_access” asks for a refresh token that keeps "
-        "the connection alive while nobody is logged in.",
+        "name": gettext_lazy("Your name for this Inverbis Analytics account; one connection per account."),
+        "server": gettext_lazy(
+            "The environment part of your identity host, e.g. “eu” for "
+            "identity.eu.inverbisanalytics.com. Leave blank for identity.inverbisanalytics.com."
+        ),
+        "tenant": gettext_lazy(
+            "Your Keycloak realm at Inverbis Analytics, as it appears in your login URL after /auth/realms/."
+        ),
+        "client_id": gettext_lazy("The client ID of the application registered for you at Inverbis Analytics."),
+        "client_secret": gettext_lazy(
+            "Normally left blank: Inverbis Analytics registers integrations as public "
+            "clients, secured with PKCE instead of a secret."
+        ),
+        "authorization_url": gettext_lazy(
+            "Where Generate sends you to log in. Leave blank to derive it from "
+            "server and tenant (…/protocol/openid-connect/auth)."
+        ),
+        "token_url": gettext_lazy(
+            "Where the authorization code is exchanged for tokens. Leave blank to derive "
+            "it from server and tenant (…/protocol/openid-connect/token)."
+        ),
+        "scope": gettext_lazy(
+            "Optional, space-separated. “offline_access” asks for a refresh token that keeps "
+            "the connection alive while nobody is logged in."
+        ),
     },
 )

@@ -14,7 +14,7 @@
     fieldsets[0].parentNode.insertBefore(list, fieldsets[0]);
     var tabs = fieldsets.map(function (fieldset, index) {
       var heading = fieldset.querySelector("h2, legend");
-      var title = heading ? heading.textContent.trim() : "Tab " + (index + 1);
+      var title = heading ? heading.textContent.trim() : interpolate(gettext("Tab %s"), [index + 1]);
       var id = "pc-tab-" + index;
       var button = document.createElement("button");
       button.type = "button";
@@ -28,7 +28,7 @@
       fieldset.setAttribute("aria-labelledby", id);
       if (fieldset.querySelector(".errorlist, .errors")) {
         button.classList.add("pc-tab-error");
-        button.textContent = title + " (has errors)";
+        button.textContent = interpolate(gettext("%s (has errors)"), [title]);
       }
       list.appendChild(button);
       return { button: button, panel: fieldset, title: title };
@@ -78,7 +78,7 @@
       button.addEventListener("click", function () {
         var target = document.getElementById(button.getAttribute("data-copy-target"));
         var text = target ? target.textContent : "";
-        var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 2000); };
+        var done = function () { button.textContent = gettext("Copied"); setTimeout(function () { button.textContent = gettext("Copy"); }, 2000); };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done, function () { selectText(target); });
         } else {

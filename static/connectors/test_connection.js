@@ -67,9 +67,9 @@
       busy = true;
       button.setAttribute("aria-disabled", "true");
       button.setAttribute("aria-busy", "true");
-      button.textContent = "Testing…";
+      button.textContent = gettext("Testing…");
       output.className = "pc-result";
-      output.textContent = "Testing the connection…";
+      output.textContent = gettext("Testing the connection…");
       fetch(button.getAttribute("data-url"), {
         method: "POST",
         body: data,
@@ -80,17 +80,17 @@
         var type = response.headers.get("Content-Type") || "";
         if (type.indexOf("application/json") !== 0) {
           // A login page, a proxy's error page, a redirect: say what happened, not a parse error.
-          throw new Error(response.type === "opaqueredirect" ? "redirected" : "HTTP " + response.status);
+          throw new Error(response.type === "opaqueredirect" ? gettext("redirected") : interpolate(gettext("HTTP %s"), [response.status]));
         }
         return response.json();
       }).then(function (result) {
-        var link = result.login_url ? { href: result.login_url, text: "Log in" } : null;
+        var link = result.login_url ? { href: result.login_url, text: gettext("Log in") } : null;
         show(result.passed, result.headline, result.meta, result.message, link);
         updateBadge(result.health);
       }).catch(function (error) {
-        show(false, "Not tested", "", "The test could not run (" + error.message + "): your session may have " +
-             "expired. Log in again in a new tab (this form keeps what you typed), then test again.",
-             { href: button.getAttribute("data-login-url"), text: "Log in" });
+        show(false, gettext("Not tested"), "", interpolate(gettext("The test could not run (%s): your session may " +
+             "have expired. Log in again in a new tab (this form keeps what you typed), then test again."),
+             [error.message]), { href: button.getAttribute("data-login-url"), text: gettext("Log in") });
       }).finally(function () {
         busy = false;
         button.removeAttribute("aria-disabled");

@@ -4,6 +4,7 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 
 class Command(BaseCommand):
@@ -17,8 +18,11 @@ class Command(BaseCommand):
         existing = users.filter(is_superuser=True, is_active=True).order_by("pk").first()
         if existing:
             self.stdout.write(
-                f"Log in at {url} as “{existing.get_username()}” (forgot the password? "
-                f"run: .venv/bin/python manage.py changepassword {existing.get_username()})"
+                gettext(
+                    "Log in at %(url)s as “%(user)s” (forgot the password? run: .venv/bin/python manage.py "
+                    "changepassword %(user)s)"
+                )
+                % {"url": url, "user": existing.get_username()}
             )
             return
         password = secrets.token_urlsafe(12)
@@ -26,7 +30,10 @@ class Command(BaseCommand):
         # Shown once, on the terminal of the person installing; it is not stored anywhere else.
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created the admin login. Log in at {url} as “admin” with password: {password}\n"
-                "(shown only now; change it with: .venv/bin/python manage.py changepassword admin)"
+                gettext(
+                    "Created the admin login. Log in at %(url)s as “admin” with password: %(password)s\n"
+                    "(shown only now; change it with: .venv/bin/python manage.py changepassword admin)"
+                )
+                % {"url": url, "password": password}
             )
         )

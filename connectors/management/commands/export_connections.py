@@ -3,7 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ... import definitions, runner
 from ...models import Connection
@@ -27,7 +27,11 @@ class Command(BaseCommand):
             with open(output, "w", encoding="utf-8") as file:
                 file.write(text)
             self.stderr.write(
-                _("Wrote %(count)d connection definition(s) to %(file)s.")
+                ngettext(
+                    "Wrote %(count)d connection definition to %(file)s.",
+                    "Wrote %(count)d connection definitions to %(file)s.",
+                    len(document["connections"]),
+                )
                 % {"count": len(document["connections"]), "file": output}
             )
         else:

@@ -15,10 +15,11 @@ from django.core.mail import mail_admins
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from ... import alerts, failures, renewal, tokens
 from ...app_settings import app_settings
+from ...display import reason_in_words
 from ...models import Connection, Status
 from ...providers.base import AUTHORIZATION_CODE
 from ...runner import run_concurrently, with_provider_fields
@@ -26,7 +27,8 @@ from ...runner import run_concurrently, with_provider_fields
 logger = logging.getLogger("connectors.refresh_tokens")
 DEFAULT_WINDOW_MINUTES = 10
 REFRESHED, FAILED, REAUTHORIZE = "refreshed", "failed", "needs reauthorization"
-NO_REFRESH_TOKEN = "The token expires and there is no refresh token to renew it."
+# Stored as its English msgid and shown translated (connectors/display.py reason_in_words).
+NO_REFRESH_TOKEN = gettext_noop("The token expires and there is no refresh token to renew it.")
 
 
 class Command(BaseCommand):
@@ -54,7 +56,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, within, workers, **options):
         if within <= 0 or (workers is not None and workers < 1):
-            raise CommandError("--within must be positive and --workers at least 1.", returncode=2)
+            raise CommandError(gettext("--within must be positive and --workers at least 1."), returncode=2)
         window = timedelta(minutes=within)
         # Connections already waiting for the operator's Regenerate are not retried: they were
         # reported when they got there, and retrying a dead grant only earns another refusal.
@@ -79,9 +81,21 @@ class Command(BaseCommand):
             style = self.style.SUCCESS if outcome == REFRESHED else self.style.ERROR
             self.stdout.write(f"{style(outcome.upper())} #{connection.pk} {connection}: {message}")
         self.stdout.write(
-            f"{len(due)} token(s) expiring within {within:g} min: {counts[REFRESHED]} refreshed, "
-            f"{counts[FAILED]} failed, {counts[REAUTHORIZE]} newly need reauthorization"
-            f" ({waiting} already waiting for reauthorization)."
+            ngettext(
+                "%(count)d token expiring within %(minutes)s min: %(refreshed)d refreshed, %(failed)d failed, "
+                "%(newly)d newly need reauthorization (%(waiting)d already waiting for reauthorization).",
+                "%(count)d tokens expiring within %(minutes)s min: %(refreshed)d refreshed, %(failed)d failed, "
+                "%(newly)d newly need reauthorization (%(waiting)d already waiting for reauthorization).",
+                len(due),
+            )
+            % {
+                "count": len(due),
+                "minutes": f"{within:g}",
+                "refreshed": counts[REFRESHED],
+                "failed": counts[FAILED],
+                "newly": counts[REAUTHORIZE],
+                "waiting": waiting,
+            }
         )
         # Once per episode: the worker (connectors/alerts.py) may have told the admins already.
         newly_unreported = [connection for connection in newly if alerts.claim_alert(connection.pk)]
@@ -89,7 +103,15 @@ class Command(BaseCommand):
             _notify_admins(newly_unreported)
         if counts[FAILED] or newly:
             raise CommandError(
-                f"{counts[FAILED]} renewal(s) failed, {len(newly)} connection(s) need reauthorization.",
+                ngettext("%(failed)d renewal failed", "%(failed)d renewals failed", counts[FAILED])
+                % {"failed": counts[FAILED]}
+                + ", "
+                + ngettext(
+                    "%(count)d connection needs reauthorization.",
+                    "%(count)d connections need reauthorization.",
+                    len(newly),
+                )
+                % {"count": len(newly)},
                 returncode=1,
             )
 
@@ -119,7 +141,9 @@ def _renew(connection, window):
             "error": type(error).__name__
         }
     connection.refresh_from_db(fields=["token_expires_at"])
-    return REFRESHED, f"valid until {timezone.localtime(connection.token_expires_at):%Y-%m-%d %H:%M %Z}."
+    return REFRESHED, gettext("valid until %(when)s.") % {
+        "when": f"{timezone.localtime(connection.token_expires_at):%Y-%m-%d %H:%M %Z}"
+    }
 
 
 def _notify_admins(connections):
@@ -127,12 +151,22 @@ def _notify_admins(connections):
     for connection in connections:
         connection.refresh_from_db(fields=["status_reason"])
     lines = [
-        f"- {connection} ({connection.status_reason or 'the provider refused the stored authorization'})\n"
+        f"- {connection} ({reason_in_words(connection) or gettext('the provider refused the stored authorization')})\n"
         f"  {base}{reverse(f'admin:connectors_{connection.specific._meta.model_name}_change', args=[connection.pk])}"
         for connection in connections
     ]
     mail_admins(
-        f"{len(connections)} partner connection(s) need reauthorization",
-        "These connections can no longer renew their tokens by themselves. Open each one and click "
-        "Regenerate to log in at the provider again:\n\n" + "\n".join(lines) + "\n",
+        ngettext(
+            "%(count)d partner connection needs reauthorization",
+            "%(count)d partner connections need reauthorization",
+            len(connections),
+        )
+        % {"count": len(connections)},
+        gettext(
+            "These connections can no longer renew their tokens by themselves. Open each one and click "
+            "Regenerate to log in at the provider again:"
+        )
+        + "\n\n"
+        + "\n".join(lines)
+        + "\n",
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection as db
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
 from ...encryption import KeyConfigurationError, crypter, parse_keys
 from ...models import encrypted_columns
@@ -37,26 +38,54 @@ class Command(BaseCommand):
                 for field, outcome in _rotate_row(model, pk, fields, newest, any_key, dry_run).items():
                     counts[outcome] += 1
                     if outcome == "unreadable":
-                        unreadable.append(f"{model._meta.verbose_name} id {pk} ({field})")
-        verb = "would be re-encrypted" if dry_run else "re-encrypted"
+                        unreadable.append(
+                            gettext("%(model)s id %(pk)s (%(field)s)")
+                            % {"model": model._meta.verbose_name, "pk": pk, "field": field}
+                        )
+        rotated = (
+            ngettext(
+                "%(count)d value would be re-encrypted with the newest key",
+                "%(count)d values would be re-encrypted with the newest key",
+                counts["rotated"],
+            )
+            if dry_run
+            else ngettext(
+                "%(count)d value re-encrypted with the newest key",
+                "%(count)d values re-encrypted with the newest key",
+                counts["rotated"],
+            )
+        ) % {"count": counts["rotated"]}
         self.stdout.write(
-            f"{counts['rotated']} value(s) {verb} with the newest key, {counts['current']} already "
-            f"under it, {counts['unreadable']} unreadable with the configured keys "
-            f"({len(keys)} key(s) configured)."
+            gettext(
+                "%(rotated)s, %(current)d already under it, %(unreadable)d unreadable with the configured keys "
+                "(%(keys)s)."
+            )
+            % {
+                "rotated": rotated,
+                "current": counts["current"],
+                "unreadable": counts["unreadable"],
+                "keys": ngettext("%(count)d key configured", "%(count)d keys configured", len(keys))
+                % {"count": len(keys)},
+            }
         )
         if unreadable:
+            listed = "; ".join(unreadable[:20])
+            if len(unreadable) > 20:
+                listed = gettext("%(listed)s and more") % {"listed": listed}
             raise CommandError(
-                "Cannot decrypt: "
-                + "; ".join(unreadable[:20])
-                + (" and more" if len(unreadable) > 20 else "")
-                + ". Add the key they were encrypted with to FIELD_ENCRYPTION_KEY (after the newest) "
-                "and run again.",
+                gettext(
+                    "Cannot decrypt: %(listed)s. Add the key they were encrypted with to FIELD_ENCRYPTION_KEY "
+                    "(after the newest) and run again."
+                )
+                % {"listed": listed},
                 returncode=1,
             )
         if counts["rotated"] and not dry_run and len(keys) > 1:
             self.stdout.write(
-                "Every readable value is now under the newest key: run this command once more after "
-                "every process runs with the new key, then remove the old key(s)."
+                gettext(
+                    "Every readable value is now under the newest key: run this command once more after "
+                    "every process runs with the new key, then remove the old keys."
+                )
             )
 
 

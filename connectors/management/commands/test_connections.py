@@ -5,6 +5,7 @@ import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from ... import runner
 from ..selection import select_connections
@@ -29,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, selectors, json: bool, workers, **options):
         if workers is not None and workers < 1:
-            raise CommandError("--workers must be at least 1.", returncode=2)
+            raise CommandError(gettext("--workers must be at least 1."), returncode=2)
         connections = select_connections(selectors)
         started = time.monotonic()
         results = runner.test_connections(connections, workers=workers)
@@ -46,10 +47,28 @@ class Command(BaseCommand):
                 mark = self.style.SUCCESS("PASS") if result.passed else self.style.ERROR("FAIL")
                 self.stdout.write(f"{mark} #{connection.pk} {connection}: {result.sentence}")
             self.stdout.write(
-                f"{summary['total']} tested in {elapsed_ms / 1000:.1f} s: {summary['passed']} passed, {failed} failed."
+                ngettext(
+                    "%(count)d tested in %(seconds)s s: %(passed)d passed, %(failed)d failed.",
+                    "%(count)d tested in %(seconds)s s: %(passed)d passed, %(failed)d failed.",
+                    summary["total"],
+                )
+                % {
+                    "count": summary["total"],
+                    "seconds": f"{elapsed_ms / 1000:.1f}",
+                    "passed": summary["passed"],
+                    "failed": failed,
+                }
             )
         if failed:
-            raise CommandError(f"{failed} of {len(results)} connection tests failed.", returncode=1)
+            raise CommandError(
+                ngettext(
+                    "%(failed)d of %(count)d connection test failed.",
+                    "%(failed)d of %(count)d connection tests failed.",
+                    len(results),
+                )
+                % {"failed": failed, "count": len(results)},
+                returncode=1,
+            )
 
 
 def _dumps(document):
