@@ -9,9 +9,8 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, J
 from django.urls import path, reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from . import bulk, bulk_views, buttons, display, events, page_notes, revocation, rules, runner

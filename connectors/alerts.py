@@ -12,8 +12,10 @@ from django.core.mail import mail_admins
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .app_settings import app_settings
+from .display import reason_in_words
 from .models import Connection, Status
 
 
@@ -39,15 +41,19 @@ def check(pk, now=None):
         body = _(
             "%(name)s can no longer renew its token by itself (%(reason)s). Open it and click "
             "Regenerate to log in at the provider again:\n\n%(url)s\n"
-        ) % {"name": connection, "reason": connection.status_reason.rstrip("."), "url": change_url(connection)}
+        ) % {"name": connection, "reason": str(reason_in_words(connection)).rstrip("."), "url": change_url(connection)}
     elif connection.renewal_failing_since and now - connection.renewal_failing_since >= timedelta(
         seconds=app_settings.ALERT_AFTER
     ):
         subject = _("Partner connection failing to renew: %(name)s") % {"name": connection}
-        last = connection.events.filter(succeeded=False).values_list("detail", flat=True).first() or ""
-        body = _(
-            "Renewing the token of %(name)s has failed %(attempts)s time(s) since %(since)s; the "
-            "next try is at %(next)s. The last failure: %(last)s\n\n%(url)s\n"
+        last_failure = connection.events.filter(succeeded=False).first()
+        last = last_failure.message if last_failure else ""
+        body = ngettext(
+            "Renewing the token of %(name)s has failed %(attempts)s time since %(since)s; the "
+            "next try is at %(next)s. The last failure: %(last)s\n\n%(url)s\n",
+            "Renewing the token of %(name)s has failed %(attempts)s times since %(since)s; the "
+            "next try is at %(next)s. The last failure: %(last)s\n\n%(url)s\n",
+            connection.renewal_attempts,
         ) % {
             "name": connection,
             "attempts": connection.renewal_attempts,

@@ -4,9 +4,9 @@ outcome per connection as each finishes, so the progress page can show how far i
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from . import runner
+from . import runner, sentences
 from .models import BulkTest, BulkTestOutcome, Connection
 
 
@@ -30,9 +30,15 @@ def run(bulk_test_id):
 
     def test_and_store(connection):
         result = runner._test_one(connection, user)
+        with translation.override("en"):
+            english = str(result.sentence)
         try:
             BulkTestOutcome.objects.create(
-                bulk_test=bulk_test, connection_id=connection.pk, passed=result.passed, sentence=result.sentence[:500]
+                bulk_test=bulk_test,
+                connection_id=connection.pk,
+                passed=result.passed,
+                sentence=english[:500],
+                sentence_stored=sentences.stored(result.sentence),
             )
         except IntegrityError:
             pass  # already stored by an earlier run of this job
@@ -50,7 +56,11 @@ def progress(bulk_test, change_url):
     total = Connection.objects.filter(pk__in=bulk_test.connection_ids).count()
     passed = sum(outcome.passed for outcome in outcomes)
     failures = [
-        {"name": outcome.connection.name, "url": change_url(outcome.connection), "sentence": outcome.sentence}
+        {
+            "name": outcome.connection.name,
+            "url": change_url(outcome.connection),
+            "sentence": sentences.sentence_from(outcome.sentence_stored, outcome.sentence),
+        }
         for outcome in outcomes
         if not outcome.passed
     ]

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "revoked": gettext_lazy("revoked"),
     "revocation failed": gettext_lazy("revocation failed"),
     "revocation skipped": gettext_lazy("revocation skipped"),
+    "renewal recovered": gettext_lazy("renewal recovered"),
 }
 
 

@@ -301,6 +301,8 @@ class BulkTestOutcome(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     passed = models.BooleanField()
     sentence = models.CharField(max_length=500)
+    # The sentence as code and parameters (connectors/sentences.py), shown in the reader's language.
+    sentence_stored = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bulk_test", "connection"], name="one_outcome_per_test")]

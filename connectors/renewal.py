@@ -16,9 +16,9 @@ import logging
 import time
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from . import backoff, claims, events, failures, schedule, tokens
+from . import backoff, claims, events, failures, schedule, sentences, tokens
 from .models import Connection, Status
 from .providers.base import AUTHORIZATION_CODE
 
@@ -37,11 +37,29 @@ STATE_FIELDS = [
 ]
 
 
+# The sentences of renewals (connectors/sentences.py).
+sentences.register(
+    {
+        "busy": gettext_lazy("Another process is renewing this token and has not finished: try again in a moment."),
+        "renewal_backoff": ngettext_lazy(
+            "Renewing the token has failed %(attempts)d time since %(since)s; the next try is at %(next)s. Test "
+            "Connection tries at once.",
+            "Renewing the token has failed %(attempts)d times since %(since)s; the next try is at %(next)s. Test "
+            "Connection tries at once.",
+            "attempts",
+        ),
+        "renewal_recovered": ngettext_lazy(
+            "Renewed again after %(attempts)d failed attempt since %(since)s.",
+            "Renewed again after %(attempts)d failed attempts since %(since)s.",
+            "attempts",
+        ),
+    }
+)
+
+
 class Busy(failures.OAuthFailure):
     def __init__(self):
-        super().__init__(
-            "busy", _("Another process is renewing this token and has not finished: try again in a moment.")
-        )
+        super().__init__("busy", sentences.Sentence("busy"))
 
 
 def waiting_for_backoff(stored, now):
@@ -51,17 +69,12 @@ def waiting_for_backoff(stored, now):
 
 def backoff_failure(stored):
     when = timezone.localtime(stored.next_renewal_at)
-    return failures.OAuthFailure(
+    return failures.failure(
         "renewal_backoff",
-        _(
-            "Renewing the token has failed %(attempts)s time(s) since %(since)s; the next try is at "
-            "%(next)s. Test Connection tries at once."
-        )
-        % {
-            "attempts": stored.renewal_attempts,
-            "since": f"{timezone.localtime(stored.renewal_failing_since):%Y-%m-%d %H:%M %Z}",
-            "next": f"{when:%Y-%m-%d %H:%M %Z}",
-        },
+        None,
+        attempts=stored.renewal_attempts,
+        since=f"{timezone.localtime(stored.renewal_failing_since):%Y-%m-%d %H:%M %Z}",
+        next=f"{when:%Y-%m-%d %H:%M %Z}",
     )
 
 
@@ -87,9 +100,7 @@ def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=N
         if tokens._hosts_differ(connection, stored):
             # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
             # tokens belong to the saved hosts and are never sent anywhere else.
-            raise failures.OAuthFailure(
-                "not_authorized", _("A URL now points at another host or port: save, then click Regenerate.")
-            )
+            raise failures.failure("not_authorized", None, "moved_host")
         now = timezone.now()
         if not is_due(stored, now):
             return _copied(connection, stored)
@@ -156,8 +167,11 @@ def _renew_claimed(stored, rows, holder, enqueue):
         events.record(
             stored,
             "renewal recovered",
-            detail=_("Renewed again after %(attempts)s failed attempt(s) since %(since)s.")
-            % {"attempts": recovered[1], "since": f"{timezone.localtime(recovered[0]):%Y-%m-%d %H:%M %Z}"},
+            detail=sentences.Sentence(
+                "renewal_recovered",
+                attempts=recovered[1],
+                since=f"{timezone.localtime(recovered[0]):%Y-%m-%d %H:%M %Z}",
+            ),
         )
     enqueue(stored.pk, values["next_renewal_at"])
 

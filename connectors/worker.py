@@ -4,7 +4,7 @@ renew one due connection, and sweep for the due ones."""
 import logging
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import alerts, circuit, claims, failures, renewal, schedule
 from .app_settings import app_settings
@@ -15,7 +15,8 @@ from .runner import run_concurrently, with_provider_fields
 logger = logging.getLogger("connectors.worker")
 
 RENEWED, NOT_DUE, WAITING, FAILED, REAUTHORIZE = "renewed", "not due", "waiting for host", "failed", "reauthorize"
-NO_REFRESH_TOKEN = "The token expires and there is no refresh token to renew it."
+# Stored as its English msgid, shown translated (connectors/display.py, reason_in_words).
+NO_REFRESH_TOKEN = gettext_noop("The token expires and there is no refresh token to renew it.")
 
 
 def renew_due(pk, enqueue=None):
@@ -56,7 +57,7 @@ def _after_failure(connection, failure):
         if connection.provider_info.grant == AUTHORIZATION_CODE:
             # No refresh token to renew with: only the operator can get a new token.
             Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
-                **renewal.dead_grant_values(_(NO_REFRESH_TOKEN))
+                **renewal.dead_grant_values(NO_REFRESH_TOKEN)
             )
         return REAUTHORIZE
     connection.refresh_from_db(fields=["status"])

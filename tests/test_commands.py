@@ -245,9 +245,7 @@ def test_rotate_encryption_key(auth_server, settings):
     assert not under(NEW_KEY, Connection, invenias.pk, "client_secret")
 
     out, status = run("rotate_encryption_key")
-    assert status == 0 and out.startswith(
-        "3 values re-encrypted with the newest key, 5 already under it, 0 unreadable"
-    )
+    assert status == 0 and out.startswith("3 values re-encrypted with the newest key, 5 already under it, 0 unreadable")
     for model, field in [(Connection, "client_secret"), (Connection, "access_token"), (InveniasConnection, "password")]:
         assert under(NEW_KEY, model, invenias.pk, field) and not under(OLD_KEY, model, invenias.pk, field)
     reread = InveniasConnection.objects.get(pk=invenias.pk)

@@ -18,7 +18,7 @@
       });
       bar.max = progress.total;
       bar.value = progress.done;
-      bar.textContent = progress.done + " / " + progress.total;
+      bar.textContent = interpolate(gettext("%(done)s / %(total)s"), progress, true);
       list.textContent = "";
       progress.failures.forEach(function (failure) {
         var item = document.createElement("li");
@@ -32,7 +32,7 @@
       none.hidden = progress.failures.length > 0;
       if (progress.finished) {
         state.setAttribute("data-finished", "true");
-        state.textContent = state.getAttribute("data-finished-text") || "Finished.";
+        state.textContent = state.getAttribute("data-finished-text") || gettext("Finished.");
       }
     }
 
