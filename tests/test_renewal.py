@@ -76,7 +76,7 @@ def test_backoff_failure_for_a_caller_once_the_token_has_expired(app_settings, a
         with pytest.raises(failures.OAuthFailure) as raised:
             tokens.get_access_token(Connection.objects.get(pk=connection.pk))
     assert raised.value.kind == "renewal_backoff"
-    assert "failed 1 time(s)" in raised.value.message and "next try is at" in raised.value.message
+    assert "failed 1 time since" in raised.value.message and "next try is at" in raised.value.message
     assert fault_server.request_count == 1
 
 
@@ -124,7 +124,7 @@ def test_recovery_is_recorded_and_clears_the_failure_facts(app_settings, auth_se
     assert (connection.renewal_failing_since, connection.renewal_attempts) == (None, 0)
     assert connection.next_renewal_at == connection.token_expires_at - timedelta(seconds=120)
     recovered = connection.events.get(action="renewal recovered")
-    assert "after 3 failed attempt(s)" in recovered.detail
+    assert "after 3 failed attempts" in recovered.detail
 
 
 def test_one_mail_per_episode_of_failing_renewals(app_settings, auth_server, fault_server):
