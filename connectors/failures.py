@@ -157,6 +157,16 @@ class OAuthFailure(Exception):
     def __str__(self):
         return str(self.message)
 
+    @property
+    def code(self):
+        """The sentence's code (connectors/sentences.py); "" for a plain-text message."""
+        return getattr(self.message, "code", "")
+
+    @property
+    def params(self):
+        """The sentence's parameters: host names, statuses, OAuth error codes, never a secret."""
+        return dict(getattr(self.message, "params", {}))
+
 
 def failure(kind, http_status=None, sentence_code=None, /, **params):
     """An OAuthFailure whose sentence is the registered `sentence_code` (the kind unless told)."""
