@@ -3,6 +3,7 @@ health_of(), so a filter choice lists exactly the rows whose badge shows that he
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import health
 
@@ -23,7 +24,8 @@ class HealthFilter(admin.SimpleListFilter):
 
 
 class LastTestFilter(admin.SimpleListFilter):
-    title = _("last test")
+    # Translators: read after the admin's "By" ("By last test"); German: "Nach letztem Test".
+    title = pgettext_lazy("filter title", "last test")
     parameter_name = "last_test"
 
     def lookups(self, request, model_admin):

@@ -1,9 +1,18 @@
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
+from django.utils import translation
 
 # The real authorization server and the misbehaving one (tests/servers.py).
 pytest_plugins = ["tests.servers"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in German (LocaleMiddleware) leaves German active in the test's thread: every
+    test ends back in the default language, so the next one reads what it expects."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
