@@ -75,6 +75,9 @@ def revoke_selected(model_admin, request, queryset):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
+    # Django's own form: admin/connectors/change_form.html, found by the app's label, is the
+    # connections' form (its Test Connection button has no meaning for a key).
+    change_form_template = "admin/change_form.html"
     list_display = ("name", "key_hint", "state", "may_obtain_tokens", "expires_at", "last_used_at")
     list_filter = (KeyStateFilter, "may_obtain_tokens")
     search_fields = ("name", "key_prefix")

@@ -250,3 +250,10 @@ def test_a_model_rule_speaks_german(auth_server):
     with translation.override("de"), pytest.raises(Exception) as refused:
         connection.full_clean()
     assert "gehört nicht zu den Hosts dieses Anbieters" in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_the_api_key_form_is_not_a_connection_form(admin_client):
+    page = admin_client.get("/admin/connectors/apikey/add/", **GERMAN).content.decode()
+    assert "API-Schlüssel hinzufügen" in page
+    assert "Verbindung testen" not in page and "pc-test-button" not in page
