@@ -6,14 +6,13 @@ import logging
 
 from . import failures, oauth
 from .http import json_body, partner_session
-from .providers.base import AUTHORIZATION_CODE
 
 logger = logging.getLogger("connectors.accounts")
 
 
 def account_of_token(connection, access_token):
-    if connection.provider_info.grant != AUTHORIZATION_CODE:
-        return ""
+    """The account a token of a person's login acts for (asked of the provider's probe, which is
+    its userinfo endpoint at Keycloak and at the generic provider by default)."""
     url = connection.provider_info.probe_url(connection)  # Keycloak's userinfo
     try:
         oauth.check_destination(connection, url)

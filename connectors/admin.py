@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import bulk, bulk_views, buttons, display, events, page_notes, revocation, rules, runner
+from . import bulk, bulk_views, buttons, display, events, grants, page_notes, prefill, revocation, rules, runner
 from .admin_policy import PolicyModelAdmin
 from .callback import callback_url
 from .definitions_admin import duplicate_selected, export_selected, import_view
@@ -21,7 +21,6 @@ from .filters import HealthFilter, LastTestFilter
 from .forms import connection_form_class
 from .models import Connection
 from .providers import PROVIDERS
-from .providers.base import AUTHORIZATION_CODE
 
 # Error reports (mail_admins on a server error) must not carry what was typed into the form.
 sensitive_post = method_decorator(sensitive_post_parameters())
@@ -154,14 +153,12 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
     @admin.display(description=gettext_lazy("Token"))
     def token_state(self, obj):
         summary = self.token_summary(obj)
-        if not self.provider.has_generate_button:
+        # The button and its help are the grant's (an unsaved form: the provider's default).
+        grant = grants.of(obj) if obj and obj.pk else grants.get_grant(self.provider.grant)
+        if not grant.has_generate_button:
             return format_html("{} {}", summary, _("Tokens are fetched when needed; nothing to generate."))
         label = _("Regenerate") if obj and obj.has_token else _("Generate")
-        hint = (
-            _("Saves the form, then sends you to the provider's login page and back.")
-            if self.provider.grant == AUTHORIZATION_CODE
-            else _("Saves the form, then asks the provider for a token with these credentials.")
-        )
+        hint = grant.generate_hint
         return format_html(
             '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-generate">{}</button>'
             '<div class="help">{}</div>',
@@ -216,6 +213,8 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
         if not allowed:
             raise PermissionDenied
+        if "name" in request.POST:
+            self._prefill(request)
         result = buttons.test_form_or_saved(self, request, obj)
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse(buttons.test_answer(result, obj))
@@ -231,7 +230,20 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
 
     @sensitive_post
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Before Django's admin opens its transaction: this may ask the partner.
+            self._prefill(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _prefill(self, request):
+        request.POST, request.connectors_prefill_errors = prefill.fill(request.POST, self.provider)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        errors = getattr(request, "connectors_prefill_errors", None)
+        if errors:
+            form = type(form.__name__, (form,), {"prefill_errors": errors})
+        return form
 
     def response_add(self, request, obj, post_url_continue=None):
         if "_generate" in request.POST:

@@ -4,12 +4,12 @@ The one place that owns this flow (as allauth's oauth2 views do); the admin butt
 callback view only call it and show its sentences. A failure never touches the stored token.
 """
 
+from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import accounts, discovery, events, failures, oauth, revocation, schedule, sentences, state, tokens
+from . import accounts, discovery, events, failures, oauth, revocation, schedule, sentences, state, token_state
 from .callback import callback_url
-from .display import expiry_in_words
 from .sentences import Sentence
 
 # The sentences of this flow that events keep (connectors/sentences.py).
@@ -43,34 +43,41 @@ def authorization_redirect(request, connection, discovery_document=None):
     return url
 
 
-def exchange_code(connection, code, verifier, user, redirect_uri=None):
-    """The callback's half: exchange the code (with the redirect URI the flow was started with);
-    returns (succeeded, sentence)."""
+def exchange_code(connection, grant, code, verifier, user, redirect_uri=None):
+    """The callback's half: `grant` (the authorization code strategy) exchanges the code, with the
+    redirect URI the flow was started with; returns (succeeded, sentence)."""
     try:
-        token = oauth.exchange_code(connection, code, verifier, redirect_uri or callback_url())
+        token = grant.exchange_code(connection, code, verifier, redirect_uri or callback_url())
     except failures.OAuthFailure as failure:
         return False, refused(connection, user, Sentence("authorize_failed", reason=failure.message))
-    return True, authorized(connection, token, user)
+    return True, authorized(connection, grant, token, user)
 
 
-def password_token(connection, user):
-    """Password grant: a token at once with the stored credentials; returns (succeeded, sentence)."""
+def token_now(connection, grant, user):
+    """Generate for a grant that needs no login page (password): a token at once with the
+    stored credentials; returns (succeeded, sentence)."""
     try:
-        token = oauth.password_grant(connection)
+        token = grant.fetch_token(connection)
     except failures.OAuthFailure as failure:
         return False, refused(connection, user, Sentence("authorize_no_token", reason=failure.message))
-    return True, authorized(connection, token, user)
+    return True, authorized(connection, grant, token, user)
 
 
-def authorized(connection, token, user):
+def authorized(connection, grant, token, user):
     replaced = connection.refresh_token
-    tokens.store_token(connection, token, new_authorization=True)
-    # Asked once, outside any transaction: whom the new token acts for.
-    connection.token_account = accounts.account_of_token(connection, connection.access_token)
-    connection.save(update_fields=[*tokens.TOKEN_FIELDS, "token_account"])
+    token_state.store_token(connection, token, new_authorization=True)
+    # Asked once, outside any transaction: whom the new token acts for (the person who logged
+    # in; other grants name their account without asking).
+    connection.token_account = (
+        accounts.account_of_token(connection, connection.access_token) if grant.operator_logs_in else ""
+    )
+    connection.save(update_fields=[*token_state.TOKEN_FIELDS, "token_account"])
     schedule.after_new_authorization(connection)  # the worker keeps it alive from now on
     events.record(connection, "authorized", user)
-    sentence = _("Authorized: the token expires %(when)s.") % {"when": expiry_in_words(connection)}
+    # Not display.expiry_in_words: the badges' module sits above this flow (it reads health).
+    sentence = _("Authorized: the token expires %(when)s.") % {
+        "when": _("in %(duration)s") % {"duration": timeuntil(connection.token_expires_at, depth=1)}
+    }
     missing = missing_scopes(connection.scope, token)
     if missing:
         events.record(

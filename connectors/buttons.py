@@ -10,34 +10,21 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import authorization, diagnostics, discovery, display, failures, health, pending_tests
+from . import diagnostics, display, failures, grants, health, pending_tests
 from .models import Connection
-from .providers.base import AUTHORIZATION_CODE, PASSWORD
 
 
 def generate(model_admin, request, connection, page_url):
-    """Start authorization (authorization code) or fetch a token at once (password)."""
-    grant = connection.provider_info.grant
-    if grant == AUTHORIZATION_CODE:
-        try:
-            # Ask the realm first: a wrong tenant or server is said here, not on a browser error
-            # page at the provider.
-            document = discovery.check(connection)
-            return HttpResponseRedirect(authorization.authorization_redirect(request, connection, document))
-        except failures.OAuthFailure as failure:
-            model_admin.message_user(request, failure.message, messages.ERROR)
-    elif grant == PASSWORD:
-        missing = diagnostics.missing_secret(connection, action="generate")
-        if missing:
-            # Said here, before the provider is asked with empty credentials.
-            model_admin.message_user(request, missing, messages.ERROR)
-            return HttpResponseRedirect(page_url)
-        succeeded, sentence = authorization.password_token(connection, request.user)
-        model_admin.message_user(request, sentence, messages.SUCCESS if succeeded else messages.ERROR)
-    else:
-        model_admin.message_user(
-            request, _("This provider needs no Generate: tokens are fetched on demand."), messages.INFO
-        )
+    """What the connection's grant does on Generate: send the operator to the provider's login
+    page (authorization code), or fetch a token at once (password)."""
+    try:
+        outcome = grants.of(connection).generate(request, connection)
+    except failures.OAuthFailure as failure:
+        model_admin.message_user(request, failure.message, messages.ERROR)
+        return HttpResponseRedirect(page_url)
+    if outcome.redirect_url:
+        return HttpResponseRedirect(outcome.redirect_url)
+    model_admin.message_user(request, outcome.sentence, messages.SUCCESS if outcome.succeeded else messages.ERROR)
     return HttpResponseRedirect(page_url)
 
 

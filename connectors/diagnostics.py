@@ -9,9 +9,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import events, failures, oauth, sentences, tokens
+from . import events, failures, grants, oauth, sentences, tokens
 from .models import Connection
-from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 from .sentences import Sentence
 
 TOKEN_STEP = "token"
@@ -119,35 +118,13 @@ class TestResult:
         return cls(passed, step, status, elapsed_ms, message)
 
 
-# The secrets a grant cannot do without: (field, its sentence when it is missing, by action).
-REQUIRED_SECRETS = {
-    PASSWORD: ("client_secret", "password"),
-    CLIENT_CREDENTIALS: ("client_secret",),
-}
-
-
 def missing_secret(connection, action="test"):
-    """The sentence for a secret the grant needs but the connection lacks, before any request;
-    `action` is what to do once it is typed: "test" (test again) or "generate"."""
-    for name in REQUIRED_SECRETS.get(connection.provider_info.grant, ()):
+    """The sentence for a secret the connection's grant needs but the connection lacks, before
+    any request; `action` is what to do once it is typed: "test" (test again) or "generate"."""
+    for name in grants.of(connection).required_secrets:
         if not getattr(connection, name, ""):
             return Sentence(f"missing_{name}_{action}")
     return None
-
-
-def _token_for_test(connection):
-    if connection.provider_info.grant == AUTHORIZATION_CODE:
-        if not connection.pk:
-            raise failures.failure("not_authorized", None, "test_not_authorized_unsaved")
-        try:
-            return tokens.get_access_token(connection)
-        except failures.OAuthFailure as failure:
-            if failure.kind != "renewal_backoff":
-                raise
-            # Renewals are backing off and the token has expired: the operator asks now, so try.
-            return tokens.get_access_token(connection, force=True)
-    # Password and client credentials: always a fresh token, so the entered credentials are tested.
-    return tokens.fetch_new_token(connection)["access_token"]
 
 
 def run_test(connection, *, record=False, user=None):
@@ -162,17 +139,16 @@ def run_test(connection, *, record=False, user=None):
             record_outcome(connection, result, user)
         return result
     try:
-        access_token = _token_for_test(connection)
+        # What Test does first is the grant's: the stored token (authorization code) or a fresh
+        # one, so that the entered credentials are what is tested.
+        access_token = grants.of(connection).token_for_test(connection, tokens.get_access_token)
         step = PROBE_STEP
         status = oauth.probe(connection, access_token)
     except failures.OAuthFailure as failure:
         result = TestResult(False, step, failure.status, _ms(started), failure.message)
     else:
         host = failures.host_of(connection.provider_info.probe_url(connection))
-        if connection.provider_info.grant == AUTHORIZATION_CODE:
-            words = Sentence("test_token_works", host=host)
-        else:
-            words = Sentence("test_settings_work", host=host)
+        words = Sentence(grants.of(connection).passed_sentence_code, host=host)
         result = TestResult(True, step, status, _ms(started), words)
     if record and connection.pk:
         record_outcome(connection, result, user)

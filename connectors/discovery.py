@@ -1,12 +1,25 @@
-"""The check Generate makes before sending the operator to the provider: does the realm exist?
+"""Authorization server metadata: where a server's endpoints are and what it promises, read from
+its own document, before anything is sent to it.
 
-Keycloak publishes each realm's OpenID Connect discovery document at
-`/auth/realms/{tenant}/.well-known/openid-configuration`. Asking it first turns a wrong tenant
-("Realm does not exist", 404) or a wrong server (a host that cannot be found) into a sentence in
-the app, instead of a browser error page at the provider's.
+Two documents say the same thing in the same vocabulary: OpenID Connect Discovery 1.0
+(`{issuer}/.well-known/openid-configuration`) and RFC 8414 (`{origin}/.well-known/
+oauth-authorization-server{issuer path}`).
+
+- The check Generate makes before sending the operator to the provider: does the realm exist?
+  Keycloak publishes each realm's document at `/auth/realms/{tenant}/.well-known/
+  openid-configuration`. Asking it first turns a wrong tenant ("Realm does not exist", 404) or a
+  wrong server (a host that cannot be found) into a sentence in the app, instead of a browser
+  error page at the provider's.
+- The generic provider's endpoints, read from the document of the issuer the operator typed (or
+  from the document's own address), asked with the partner session only after its URL passed
+  the outbound policy.
 """
 
-from . import answers, failures, oauth
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext_lazy
+
+from . import answers, failures, oauth, sentences
 from .http import json_body, partner_session
 
 OIDC_SEGMENT = "/protocol/openid-connect/"
@@ -66,3 +79,50 @@ def issuer_requirement(connection, document):
         and document.get("authorization_response_iss_parameter_supported") is True
     )
     return issuer, advertised
+
+
+sentences.register(
+    {
+        "no_metadata": gettext_lazy(
+            "%(host)s published no authorization server metadata (HTTP %(status)s at its discovery address): "
+            "check the Issuer URL, or fill in the endpoints yourself."
+        )
+    }
+)
+
+OPENID_CONFIGURATION = "/.well-known/openid-configuration"
+OAUTH_AUTHORIZATION_SERVER = "/.well-known/oauth-authorization-server"
+# Metadata names (RFC 8414 §2, OpenID Connect Discovery §3) of the endpoints a connection uses.
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint")
+
+
+def metadata_urls(issuer_or_document):
+    """The addresses to try, in order: the document itself when one was typed, else OpenID
+    Connect Discovery's and then RFC 8414's for the issuer."""
+    if OPENID_CONFIGURATION in issuer_or_document or OAUTH_AUTHORIZATION_SERVER in issuer_or_document:
+        return [issuer_or_document]
+    issuer = issuer_or_document.rstrip("/")
+    parts = urlsplit(issuer)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return [issuer + OPENID_CONFIGURATION, origin + OAUTH_AUTHORIZATION_SERVER + parts.path.rstrip("/")]
+
+
+def fetch_metadata(issuer_or_document):
+    """The server's metadata document (a dict naming at least its token endpoint); raises
+    OAuthFailure with a sentence naming the issuer field when there is none."""
+    status = None
+    for url in metadata_urls(issuer_or_document):
+        with answers.guard(url):  # a malformed document is a failure sentence too
+            response = partner_session().get(url, headers={"Accept": "application/json"})
+            status = response.status_code
+            document = json_body(response) if status == 200 else None
+        if isinstance(document, dict) and isinstance(document.get("token_endpoint"), str):
+            return document
+    raise failures.failure(
+        "no_discovery", status, "no_metadata", host=failures.host_of(issuer_or_document), status=status or 0
+    )
+
+
+def endpoints(document):
+    """{metadata name: URL} of the endpoints the document names (strings only)."""
+    return {name: document[name] for name in ENDPOINTS if isinstance(document.get(name), str)}

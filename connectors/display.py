@@ -10,9 +10,8 @@ from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 
-from . import sentences
+from . import grants, sentences
 from .health import Health, health_of
-from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
 
 # Healths in which the stored token cannot be used: its expiry and an older passing test would
 # read as if it could.
@@ -107,17 +106,9 @@ def fingerprint(token):
 
 
 def account_of(connection):
-    """Whom a token is for, as the provider knows them: the user who authorized (authorization
-    code, read from userinfo after Generate), the username (password) or the client ID (client
-    credentials)."""
-    grant = connection.provider_info.grant
-    if grant == AUTHORIZATION_CODE:
-        return connection.token_account if connection.has_token else ""
-    if grant == PASSWORD:
-        return getattr(connection, "username", "") if connection.has_token else ""
-    if grant == CLIENT_CREDENTIALS:
-        return connection.client_id
-    return ""
+    """Whom a token is for, as the provider knows them: the grant says (the user who authorized,
+    read from userinfo after Generate; the username; the client ID)."""
+    return grants.of(connection).account_of(connection)
 
 
 def scopes_of(connection):
@@ -125,14 +116,14 @@ def scopes_of(connection):
     fetched on demand that are not stored yet)."""
     if connection.has_token and connection.token_scope:
         return connection.token_scope
-    if connection.provider_info.grant == CLIENT_CREDENTIALS:
+    if grants.of(connection).token_on_demand:
         return connection.scope
     return ""
 
 
 def token_cell_words(connection, now=None):
     """The Token column's first line: when the token expires, or that tokens come on demand."""
-    if not connection.has_token and connection.provider_info.grant == CLIENT_CREDENTIALS:
+    if not connection.has_token and grants.of(connection).token_on_demand:
         return _("on demand")
     return expiry_in_words(connection, now)
 
@@ -209,10 +200,12 @@ def next_action(connection, now=None):
         return "generate", _("Regenerate")
     if code == Health.NOT_AUTHORIZED:
         return "generate", _("Generate")
-    if code == Health.EXPIRED and not connection.refresh_token and connection.provider_info.grant == AUTHORIZATION_CODE:
+    # Only a grant whose operator logs in needs them for a new token (authorization code).
+    logs_in = grants.of(connection).operator_logs_in
+    if code == Health.EXPIRED and not connection.refresh_token and logs_in:
         return "generate", _("Regenerate")
     if code == Health.TEST_FAILED:
-        if not connection.has_token and connection.provider_info.grant == AUTHORIZATION_CODE:
+        if not connection.has_token and logs_in:
             return "generate", _("Generate")  # nothing to test before the operator logs in
         return "test", _("Test again")
     return "test", _("Test")

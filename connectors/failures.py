@@ -15,14 +15,6 @@ from django.utils.translation import gettext_lazy, ngettext_lazy
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from . import sentences, text, validators
-from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
-
-GRANT_NAMES = {
-    AUTHORIZATION_CODE: gettext_lazy("authorization code"),
-    PASSWORD: gettext_lazy("password"),
-    CLIENT_CREDENTIALS: gettext_lazy("client credentials"),
-    "refresh_token": gettext_lazy("refresh token"),
-}
 
 # The sentences of this module by code (connectors/sentences.py): stored as code and parameters,
 # rendered in the reader's language.
@@ -40,9 +32,9 @@ SENTENCES = sentences.register(
             "certificate is not valid."
         ),
         "unknown_host": gettext_lazy(
-            "The host %(host)s cannot be found: check the URL and the fields it is derived from (subdomain, server "
-            "or endpoint)."
+            "The host %(host)s cannot be found: check the URL and the fields it is derived from (%(fields)s)."
         ),
+        "unknown_host_url": gettext_lazy("The host %(host)s cannot be found: check the URL."),
         "refused": gettext_lazy(
             "Nothing answers at %(host)s (connection refused): check the URL and that the server is running."
         ),
@@ -59,6 +51,9 @@ SENTENCES = sentences.register(
         ),
         "invalid_grant": gettext_lazy(
             "The provider refused the authorization code (invalid_grant): click Generate to try again."
+        ),
+        "invalid_grant_client": gettext_lazy(
+            "The provider refused the client's grant (invalid_grant): check the Client ID and Client Secret."
         ),
         "invalid_scope": gettext_lazy(
             "The provider refused the requested scope (invalid_scope): check the Scope field against the scopes "
@@ -96,9 +91,7 @@ SENTENCES = sentences.register(
         "server_error": gettext_lazy(
             "The provider had an internal error (HTTP %(status)s): try again later; nothing needs changing here."
         ),
-        "not_found_token": gettext_lazy(
-            "%(host)s has no such address (HTTP 404): check the URL (tenant, subdomain or endpoint)."
-        ),
+        "not_found_token": gettext_lazy("%(host)s has no such address (HTTP 404): check the URL (and %(fields)s)."),
         "not_found": gettext_lazy("%(host)s has no such address (HTTP 404): check the URL."),
         "not_json": gettext_lazy(
             "The answer from %(host)s was not JSON (HTTP %(status)s, %(content_type)s): the URL seems to point at a "
@@ -190,8 +183,10 @@ def _causes(error):
         )
 
 
-def from_transport_error(error, url, timeout):
-    """Classify a requests exception (no answer at all) into a failure sentence."""
+def from_transport_error(error, url, timeout, sources=""):
+    """Classify a requests exception (no answer at all) into a failure sentence. `sources` names
+    the fields the URL is derived from (the provider's `url_source_fields`), for a host that
+    cannot be found."""
     host = host_of(url)
     if isinstance(error, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
         return failure("timeout", host=host, seconds=timeout)
@@ -203,35 +198,36 @@ def from_transport_error(error, url, timeout):
             or "NameResolutionError" in type(cause).__name__
             or "Name or service not known" in str(cause)
         ):
-            return failure("unknown_host", host=host)
+            if sources:
+                return failure("unknown_host", host=host, fields=sentences.Label(sources))
+            return failure("unknown_host", None, "unknown_host_url", host=host)
         if isinstance(cause, ConnectionRefusedError):
             return failure("refused", host=host)
     return failure("network", host=host, error=type(error).__name__)
 
 
 def from_oauth_error(error, grant, status=None):
-    """Classify an OAuth 2.0 error response (RFC 6749 §5.2) from the token endpoint."""
+    """Classify an OAuth 2.0 error response (RFC 6749 §5.2) from the token endpoint. `grant` is
+    the strategy that asked (connectors/grants): it says what `invalid_grant` means for it."""
     # The code comes from the partner: keep it short and plain before putting it in a sentence.
     code = re.sub(r"[^a-z_]", "", str(getattr(error, "error", "") or "").lower())[:60] or "error"
     status = status or getattr(error, "status_code", None)
-    grant_name = sentences.Label(GRANT_NAMES.get(grant, grant))
     if code == "invalid_client":
         return failure(code, status)
-    if code == "invalid_grant" and grant == PASSWORD:
-        return failure(code, status, "invalid_grant_password")
-    if code == "invalid_grant" and grant == "refresh_token":
-        return failure(code, status, "invalid_grant_refresh")
-    if code in ("invalid_grant", "invalid_scope"):
+    if code == "invalid_grant":
+        return failure(code, status, grant.invalid_grant_sentence_code)
+    if code == "invalid_scope":
         return failure(code, status)
     if code in ("unauthorized_client", "unsupported_grant_type"):
-        return failure(code, status, grant=grant_name)
+        return failure(code, status, grant=sentences.Label(grant.words))
     if code in ("server_error", "temporarily_unavailable"):
         return failure(code, status, "provider_internal_error", code=code)
     return failure(code, status, "token_refused", code=code)
 
 
-def from_http_status(response, url, step):
-    """Classify an answer that is not a usable OAuth or API answer, from its status and type."""
+def from_http_status(response, url, step, sources=""):
+    """Classify an answer that is not a usable OAuth or API answer, from its status and type
+    (`sources`: as for from_transport_error)."""
     status = response.status_code
     host = host_of(url)
     if 300 <= status < 400:
@@ -248,7 +244,9 @@ def from_http_status(response, url, step):
     if status >= 500:
         return failure("server_error", status, status=status)
     if status == 404:
-        return failure("not_found", status, "not_found_token" if step == "token" else "not_found", host=host)
+        if sources and step == "token":
+            return failure("not_found", status, "not_found_token", host=host, fields=sentences.Label(sources))
+        return failure("not_found", status, host=host)
     return None
 
 

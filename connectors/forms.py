@@ -38,6 +38,7 @@ class ConnectionForm(forms.ModelForm):
 
     provider = None
     secret_fields = ()  # the model's editable encrypted fields, set by connection_form_class()
+    prefill_errors: dict = {}  # {field: sentence} of a failed prefill (connectors/prefill.py)
     hosts_changed = False
 
     def __init__(self, *args, **kwargs):
@@ -58,6 +59,9 @@ class ConnectionForm(forms.ModelForm):
             self.fields[name].widget.attrs.setdefault("class", "vURLField")
             if name in self.provider.derived_url_fields:
                 self.fields[name].required = False
+        for name, choices in self.provider.field_choices.items():
+            if name in self.fields:
+                self.fields[name].widget = forms.Select(choices=choices())
         if "scope" in self.fields and not stored.pk:
             self.initial.setdefault("scope", self.provider.default_scope)
         for name in self.secret_fields:
@@ -76,6 +80,8 @@ class ConnectionForm(forms.ModelForm):
         for name, value in list(cleaned.items()):
             if isinstance(value, str) and name not in self.secret_fields:
                 cleaned[name] = value.strip(" ")
+        for name, sentence in self.prefill_errors.items():
+            self.add_error(name if name in self.fields else None, sentence)
         self._check_clear_or_new_secret(cleaned)
         if self.errors:
             return cleaned

@@ -13,8 +13,8 @@ module; nothing else decides what state a connection is in. Precedence, first ma
 4. last test failed: the last Test Connection failed, and it ran after the last authorization
    and after the last change of the settings (a newer token or newer settings make an older
    failure moot).
-5. authorized: a valid token is stored; ready: client credentials, a token is fetched when
-   needed.
+5. authorized: a valid token is stored; ready: the connection's grant fetches a token when needed
+   (Grant.token_on_demand: client credentials).
 6. not authorized: nothing stored yet; Generate is the next step.
 
 Each rule is written twice, side by side: as a test of one loaded connection (`health_of`) and
@@ -34,8 +34,8 @@ from django.db.models import Case, CharField, Count, F, Q, TextChoices, Value, W
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .providers import PROVIDERS
-from .providers.base import CLIENT_CREDENTIALS
+from . import grants
+from .token_state import Status
 
 
 class Health(TextChoices):
@@ -97,13 +97,13 @@ class HealthState:
         return self.code in NEEDS_ATTENTION
 
 
-def _on_demand_keys():
-    """Providers whose tokens are fetched on demand, without the operator (client credentials)."""
-    return [key for key, provider in PROVIDERS.items() if provider.grant == CLIENT_CREDENTIALS]
+def _on_demand_grants():
+    """Grants whose tokens are fetched on demand, without the operator (client credentials)."""
+    return [key for key, grant in grants.GRANTS.items() if grant.token_on_demand]
 
 
 def _is_on_demand(connection):
-    return connection.provider_info.grant == CLIENT_CREDENTIALS
+    return grants.of(connection).token_on_demand
 
 
 def _knows(model, field_name):
@@ -125,8 +125,6 @@ def _test_is_current(connection):
 
 def health_of(connection, now=None) -> HealthState:
     """The one health of a connection, from its stored facts (no query, no partner call)."""
-    from .models import Status
-
     now = now or timezone.now()
     has_token = connection.token_expires_at is not None
     if connection.status == Status.NEEDS_REAUTHORIZATION:
@@ -146,9 +144,8 @@ def health_of(connection, now=None) -> HealthState:
 
 def _conditions(model, now):
     """[(health, Q)] in precedence order: the database twin of health_of()."""
-    from .models import Status
-
-    on_demand = Q(provider__in=_on_demand_keys())
+    # Each row stores its grant (Connection.grant): the generic provider's is chosen per row.
+    on_demand = Q(grant__in=_on_demand_grants())
     has_token = Q(token_expires_at__isnull=False)
     test_current = (
         Q(last_test_at__isnull=False)

@@ -23,6 +23,9 @@ class BoundedRequests:
     runs before anything (a token included) is prepared for that URL."""
 
     destination_check = None
+    # The fields the URLs are derived from, named in a sentence about a host that cannot be
+    # found or an address that does not exist (the provider's url_source_fields).
+    sources = ""
 
     def _mount_deadline_adapters(self):
         for prefix in ("https://", "http://"):
@@ -49,7 +52,9 @@ class BoundedRequests:
                 # Reading the body ourselves (read_bounded) meets urllib3's errors unwrapped; a
                 # request cut at its deadline ends in whatever error the shut socket gave.
                 cause = requests.exceptions.Timeout() if watch.expired else error
-                raise failures.from_transport_error(cause, url, limit) from None
+                raise failures.from_transport_error(cause, url, limit, self.sources) from None
+        # For the token-answer hook, which sees only the response.
+        response.partner_sources = self.sources
         return response
 
 
@@ -100,7 +105,7 @@ def check_token_response(response):
     before oauthlib parses them, so that each gets its own sentence, and hand oauthlib only
     values of the types it expects (answers.clean_token_answer)."""
     url = response.url
-    failure = failures.from_http_status(response, url, "token")
+    failure = failures.from_http_status(response, url, "token", getattr(response, "partner_sources", ""))
     if failure:
         raise failure
     body = json_body(response)
@@ -123,8 +128,9 @@ def origin_url(url):
         return url
 
 
-def partner_session(destination_check=None, **kwargs):
+def partner_session(destination_check=None, sources="", **kwargs):
     session = PartnerSession(destination_check=destination_check, **kwargs)
+    session.sources = str(sources)
     session.register_compliance_hook("access_token_response", check_token_response)
     session.register_compliance_hook("refresh_token_response", check_token_response)
     return session

@@ -14,20 +14,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from encrypted_model_fields.fields import EncryptedMixin
 
-from . import rules
+from . import rules, token_state
 from .fields import SecretCharField, SecretTextField
 from .providers import PROVIDERS, get_provider, provider_choices
 from .providers.base import Provider
 from .providers.hypatos import default_endpoint as hypatos_default_endpoint
+from .token_state import Status
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
-
-
-class Status(models.TextChoices):
-    NOT_AUTHORIZED = "not_authorized", gettext_lazy("Not authorized")
-    AUTHORIZED = "authorized", gettext_lazy("Authorized")
-    NEEDS_REAUTHORIZATION = "needs_reauthorization", gettext_lazy("Needs reauthorization")
 
 
 class Connection(models.Model):
@@ -39,6 +34,10 @@ class Connection(models.Model):
     scope = models.CharField(gettext_lazy("Scope"), max_length=1000, blank=True)
     authorization_url = models.CharField(gettext_lazy("Authorization URL"), max_length=500, blank=True)
     token_url = models.CharField(gettext_lazy("Access Token URL"), max_length=500, blank=True)
+    # The grant this connection uses (an RFC 6749 grant_type, connectors/grants): its
+    # provider's, or the operator's choice where the provider offers one (grant_choices). On the
+    # base row, so that lists, health and the worker know it without the provider's table.
+    grant = models.CharField(gettext_lazy("Grant type"), max_length=40, blank=True)
 
     access_token = SecretTextField(blank=True, editable=False)
     refresh_token = SecretTextField(blank=True, editable=False)
@@ -104,17 +103,24 @@ class Connection(models.Model):
         return f"{self.provider_info.label}: {self.name}" if self.provider else self.name
 
     def save(self, *args, **kwargs):
+        self._apply_provider()
+        super().save(*args, **kwargs)
+
+    def _apply_provider(self):
+        """The provider column from the model, and the grant from the provider when it offers
+        no choice (or none was made)."""
         key = getattr(type(self), "PROVIDER_KEY", None)
         if key:
             self.provider = key
-        super().save(*args, **kwargs)
+        if self.provider in PROVIDERS:  # an unknown one is refused by the rules, not here
+            provider = self.provider_info
+            if not provider.grant_choices or not self.grant:
+                self.grant = provider.grant
 
     # -- the rules (connectors/rules.py): full_clean() refuses what the admin form refuses ------
 
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
-        key = getattr(type(self), "PROVIDER_KEY", None)
-        if key:
-            self.provider = key
+        self._apply_provider()
         rules.normalize(self, secret_fields(type(self)))
         super().full_clean(exclude, validate_unique, validate_constraints)
 
@@ -180,6 +186,8 @@ class Connection(models.Model):
         Raises connectors.failures.OAuthFailure (with a sentence saying what to fix) when no
         token can be had.
         """
+        # The one import from above the models: the token API builds on them (tokens imports
+        # models), so this convenience method reaches up at call time.
         from .tokens import get_access_token
 
         return get_access_token(self, margin=margin)
@@ -191,10 +199,7 @@ class Connection(models.Model):
         return session(self)
 
     def clear_tokens(self, reason=""):
-        self.access_token = self.refresh_token = self.token_type = self.token_scope = ""
-        self.token_obtained_at = self.token_expires_at = None
-        self.status = Status.NOT_AUTHORIZED
-        self.status_reason = reason
+        token_state.clear(self, reason)
 
 
 class InverbisConnection(Connection):
@@ -229,6 +234,26 @@ class HypatosConnection(Connection):
         verbose_name = gettext_lazy("Hypatos.ai connection")
         # The admin section is named as the provider's documentation names the connector.
         verbose_name_plural = gettext_lazy("Hypatos.ai — Partner connection")
+
+
+class GenericConnection(Connection):
+    PROVIDER_KEY = "generic"
+    issuer_url = models.CharField(gettext_lazy("Issuer URL"), max_length=500, blank=True)
+    userinfo_url = models.CharField(gettext_lazy("User info URL"), max_length=500, blank=True)
+    revocation_url = models.CharField(gettext_lazy("Revocation URL"), max_length=500, blank=True)
+    probe_url = models.CharField(gettext_lazy("Probe URL"), max_length=500, blank=True)
+    client_authentication = models.CharField(
+        gettext_lazy("Client authentication"),
+        max_length=40,
+        default="client_secret_basic",
+    )
+    username = models.CharField(gettext_lazy("Username"), max_length=255, blank=True)
+    password = SecretCharField(gettext_lazy("Password"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("OpenID Connect / OAuth 2.0 connection")
+        # The admin section is named as the provider is.
+        verbose_name_plural = gettext_lazy("OpenID Connect / OAuth 2.0 (any provider)")
 
 
 class Event(models.Model):

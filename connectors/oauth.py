@@ -1,6 +1,6 @@
-"""All OAuth 2.0 traffic, through requests-oauthlib: the authorization URL with PKCE, the code
-exchange, the password and client-credentials grants, and refresh. Views and admin call these;
-they never build token requests themselves.
+"""All OAuth 2.0 traffic, through requests-oauthlib: the authorization URL with PKCE, every token
+request (the grant strategies of connectors/grants say which fields their grant sends), refresh,
+revocation and the test probe. The client authentication is applied here, in one place.
 
 Each function returns the token dict of the provider's answer or raises OAuthFailure. They are
 marked sensitive so that a server-error report never shows their local variables (secrets).
@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
-from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient, WebApplicationClient
+from oauthlib.oauth2 import WebApplicationClient
 from requests.auth import HTTPBasicAuth
 
 from . import answers, failures
@@ -32,7 +32,8 @@ def check_destination(connection, url):
 @sensitive_variables()
 def _token_request(grant, url, send):
     """Run one token request (`send()`), turning OAuth error answers into OAuthFailure and any
-    unusable answer into one too (answers.guard)."""
+    unusable answer into one too (answers.guard). `grant` (a strategy of connectors/grants)
+    words the sentences."""
     with answers.guard(url):
         return _send_token_request(grant, send)
 
@@ -63,6 +64,75 @@ def client_secret_basic(client_id, client_secret):
     return HTTPBasicAuth(quote_plus(client_id or ""), quote_plus(client_secret or ""))
 
 
+# Client authentication methods, in the vocabulary of RFC 8414 (token_endpoint_auth_method).
+CLIENT_SECRET_BASIC = "client_secret_basic"
+CLIENT_SECRET_POST = "client_secret_post"
+NONE = "none"
+CLIENT_AUTHENTICATION_METHODS = (CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, NONE)
+
+
+@sensitive_variables()
+def client_authentication(connection):
+    """How the client authenticates at the token (and revocation) endpoint, as (HTTP auth, body
+    fields): the one place every token request gets it from. The method is the provider's (or,
+    where the provider lets the operator choose, the connection's): `client_secret_basic` sends
+    the form-encoded ID and secret as HTTP Basic; `client_secret_post` sends both in the body (a
+    public client leaves the secret blank and sends its ID alone); `none` sends the ID only."""
+    method = connection.provider_info.client_authentication_of(connection)
+    if method == CLIENT_SECRET_BASIC:
+        return client_secret_basic(connection.client_id, connection.client_secret), {}
+    body = {"client_id": connection.client_id}
+    if method == CLIENT_SECRET_POST and connection.client_secret:
+        body["client_secret"] = connection.client_secret
+    return None, body
+
+
+@sensitive_variables()
+def request_token(connection, grant, client, redirect_uri=None, **fields):
+    """POST one token request of `grant` to the connection's token URL: `client` is oauthlib's
+    client of that grant, `fields` its own body fields (code, username, …). The client
+    authentication, the scope and the provider's extra parameters are added here."""
+    check_destination(connection, connection.token_url)
+    session = partner_session(
+        client=client,
+        redirect_uri=redirect_uri,
+        scope=connection.scope or None,
+        sources=connection.provider_info.url_source_fields,
+    )
+    auth, credentials = client_authentication(connection)
+    extra = connection.provider_info.extra_token_parameters(connection)
+    if auth is None:
+        # requests-oauthlib adds client_id itself when told to, and the secret when given.
+        fields.update(include_client_id=True, client_secret=credentials.get("client_secret"))
+    return _token_request(
+        grant,
+        connection.token_url,
+        lambda: session.fetch_token(
+            connection.token_url,
+            auth=auth,
+            **fields,
+            **extra,
+        ),
+    )
+
+
+@sensitive_variables()
+def refresh(connection, grant):
+    """Renew with the stored refresh token (RFC 6749 §6), with the same client authentication."""
+    check_destination(connection, connection.token_url)
+    session = partner_session(
+        client=WebApplicationClient(connection.client_id), sources=connection.provider_info.url_source_fields
+    )
+    auth, credentials = client_authentication(connection)
+    return _token_request(
+        grant,
+        connection.token_url,
+        lambda: session.refresh_token(
+            connection.token_url, refresh_token=connection.refresh_token, auth=auth, **credentials
+        ),
+    )
+
+
 def wants_offline_access(scope):
     return "offline_access" in (scope or "").split()
 
@@ -76,7 +146,12 @@ def authorization_url(connection, redirect_uri, state, verifier):
     check_destination(connection, connection.authorization_url)
     client = WebApplicationClient(connection.client_id)
     challenge = client.create_code_challenge(verifier, "S256")
-    session = partner_session(client=client, redirect_uri=redirect_uri, scope=connection.scope or None)
+    session = partner_session(
+        client=client,
+        redirect_uri=redirect_uri,
+        scope=connection.scope or None,
+        sources=connection.provider_info.url_source_fields,
+    )
     extra = {}
     if wants_offline_access(connection.scope):
         # OpenID Connect Core §11: without prompt=consent a provider ignores offline_access, and
@@ -89,79 +164,6 @@ def authorization_url(connection, redirect_uri, state, verifier):
 
 
 @sensitive_variables()
-def exchange_code(connection, code, verifier, redirect_uri):
-    check_destination(connection, connection.token_url)
-    session = partner_session(
-        client=WebApplicationClient(connection.client_id),
-        redirect_uri=redirect_uri,
-        scope=connection.scope or None,
-    )
-    # A public client identifies itself in the body; a secret, when one is configured, goes along.
-    return _token_request(
-        "authorization_code",
-        connection.token_url,
-        lambda: session.fetch_token(
-            connection.token_url,
-            code=code,
-            code_verifier=verifier,
-            include_client_id=True,
-            client_secret=connection.client_secret or None,
-        ),
-    )
-
-
-@sensitive_variables()
-def password_grant(connection):
-    check_destination(connection, connection.token_url)
-    session = partner_session(client=LegacyApplicationClient(connection.client_id), scope=connection.scope or None)
-    # Invenias documents the client credentials in the body, not as HTTP Basic.
-    extra = connection.provider_info.extra_token_parameters(connection)
-    return _token_request(
-        "password",
-        connection.token_url,
-        lambda: session.fetch_token(
-            connection.token_url,
-            username=connection.username,
-            password=connection.password,
-            include_client_id=True,
-            client_secret=connection.client_secret,
-            scope=connection.scope or None,
-            **extra,
-        ),
-    )
-
-
-@sensitive_variables()
-def client_credentials(connection):
-    check_destination(connection, connection.token_url)
-    session = partner_session(client=BackendApplicationClient(connection.client_id), scope=connection.scope or None)
-    return _token_request(
-        "client_credentials",
-        connection.token_url,
-        lambda: session.fetch_token(
-            connection.token_url,
-            auth=client_secret_basic(connection.client_id, connection.client_secret),
-            # requests-oauthlib does not send the session's scope for this grant by itself.
-            scope=connection.scope or None,
-        ),
-    )
-
-
-@sensitive_variables()
-def refresh(connection):
-    check_destination(connection, connection.token_url)
-    session = partner_session(client=WebApplicationClient(connection.client_id))
-    extra = {"client_id": connection.client_id}
-    if connection.client_secret:
-        extra["client_secret"] = connection.client_secret
-    return _token_request(
-        "refresh_token",
-        connection.token_url,
-        lambda: session.refresh_token(connection.token_url, refresh_token=connection.refresh_token, **extra),
-    )
-
-
-@sensitive_variables()
 def revoke(connection, refresh_token):
     """Revoke a refresh token at the provider's RFC 7009 endpoint (the one POST of the flow that
     is not a token request; it goes through the same bounded session). Returns the URL it was
@@ -169,11 +171,11 @@ def revoke(connection, refresh_token):
     url = connection.provider_info.revocation_url(connection)
     check_destination(connection, url)
     session = partner_session(client=WebApplicationClient(connection.client_id))
-    body = {"token": refresh_token, "token_type_hint": "refresh_token", "client_id": connection.client_id}
-    if connection.client_secret:
-        body["client_secret"] = connection.client_secret
+    # RFC 7009 §2.1: the client authenticates as at the token endpoint.
+    auth, credentials = client_authentication(connection)
+    body = {"token": refresh_token, "token_type_hint": "refresh_token", **credentials}
     response = session.post(
-        url, data=body, headers={"Accept": "application/json"}, timeout=app_settings.REVOCATION_TIMEOUT
+        url, data=body, auth=auth, headers={"Accept": "application/json"}, timeout=app_settings.REVOCATION_TIMEOUT
     )
     if response.status_code == 200:  # RFC 7009 §2.2: also for a token the provider no longer knows
         return url

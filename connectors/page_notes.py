@@ -5,15 +5,16 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
+from . import grants
 from .app_settings import app_settings
-from .providers.base import AUTHORIZATION_CODE
 
 
 def callback_host_warning(request, provider):
     """A sentence when this page is open on another host than PUBLIC_BASE_URL's: the provider
     sends the browser back to the callback URL, where this login's cookie does not exist."""
-    if provider.grant != AUTHORIZATION_CODE:
-        return ""
+    offered = provider.grant_choices or (provider.grant,)
+    if not any(grants.get_grant(key).operator_logs_in for key in offered):
+        return ""  # no login page at the provider, so no trip back to the callback URL
     public = urlsplit(app_settings.PUBLIC_BASE_URL)
     here = request.get_host()
     if not public.netloc or here.lower() == public.netloc.lower():

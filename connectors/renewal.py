@@ -18,18 +18,21 @@ import time
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
-from . import backoff, claims, events, failures, schedule, sentences, tokens
-from .models import Connection, Status
-from .providers.base import AUTHORIZATION_CODE
+from . import backoff, claims, events, failures, grants, schedule, sentences, token_state, validators
+from .models import Connection
 
 logger = logging.getLogger("connectors.renewal")
+
+sentences.register(
+    {"moved_host": gettext_lazy("A URL now points at another host or port: save, then click Regenerate.")}
+)
 
 CLAIM = {"by_field": "renewal_claimed_by", "until_field": "renewal_claim_expires_at"}
 # How often a waiter looks whether the holder has stored the fresh token (seconds).
 POLL_SECONDS = 0.05
 # The renewal facts copied back onto the caller's connection object after a renewal.
 STATE_FIELDS = [
-    *tokens.TOKEN_FIELDS,
+    *token_state.TOKEN_FIELDS,
     "next_renewal_at",
     "renewal_failing_since",
     "renewal_attempts",
@@ -97,7 +100,7 @@ def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=N
     while True:
         stored = connection if just_read else model.objects.get(pk=pk)
         just_read = False
-        if tokens._hosts_differ(connection, stored):
+        if _hosts_differ(connection, stored):
             # An unsaved copy pointing elsewhere (Test Connection of an edited form): the stored
             # tokens belong to the saved hosts and are never sent anywhere else.
             raise failures.failure("not_authorized", None, "moved_host")
@@ -106,7 +109,7 @@ def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=N
             return _copied(connection, stored)
         if honour_backoff and waiting_for_backoff(stored, now):
             _copied(connection, stored)
-            if tokens.is_fresh(stored.access_token, stored.token_expires_at, now, margin=0):
+            if token_state.is_fresh(stored.access_token, stored.token_expires_at, now, margin=0):
                 return stored.access_token
             raise backoff_failure(stored)
         if claims.take(rows, holder, now=now, **CLAIM):
@@ -132,7 +135,7 @@ def _renew_claimed(stored, rows, holder, enqueue):
     """Renew `stored`, whose claim `holder` holds; the write storing the outcome gives it back."""
     mine = rows.filter(renewal_claimed_by=holder)
     try:
-        token, action = tokens._renew(stored)  # the partner's answer, no transaction open
+        token, action = grants.of(stored).renew(stored)  # the partner's answer, no transaction open
     except failures.OAuthFailure as failure:
         if failure.kind in ("not_authorized", "needs_reauthorization"):
             claims.release(rows, holder, **CLAIM)  # nothing to store: no request was made
@@ -144,8 +147,8 @@ def _renew_claimed(stored, rows, holder, enqueue):
         raise
     now = timezone.now()
     recovered = (stored.renewal_failing_since, stored.renewal_attempts)
-    tokens.store_token(stored, token, now)
-    values = {name: getattr(stored, name) for name in tokens.TOKEN_FIELDS}
+    token_state.store_token(stored, token, now)
+    values = {name: getattr(stored, name) for name in token_state.TOKEN_FIELDS}
     values.update(
         updated_at=now,
         # The claim is given back in the same write (one write less for SQLite's single writer).
@@ -178,34 +181,28 @@ def _renew_claimed(stored, rows, holder, enqueue):
 
 def _store_failure(stored, failure, mine, enqueue):
     now = timezone.now()
-    grant = stored.provider_info.grant
-    if failure.kind == "invalid_grant" and grant in tokens.DEAD_GRANT_REASONS:
+    grant = grants.of(stored)
+    if failure.kind == "invalid_grant" and grant.dead_grant_reason:
         # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
-        values = dead_grant_values(tokens.DEAD_GRANT_REASONS[grant])
+        values = token_state.needs_reauthorization(grant.dead_grant_reason)
     else:
         values = backoff.after_failure(stored, failure, now)
     mine.update(**values, renewal_claimed_by="", renewal_claim_expires_at=None)
     for name, value in values.items():
         setattr(stored, name, value)
-    action = "refresh failed" if grant == AUTHORIZATION_CODE else "token request failed"
-    events.record(stored, action, succeeded=False, detail=failure.message)
+    events.record(stored, grant.renewal_failed_action, succeeded=False, detail=failure.message)
     if values.get("next_renewal_at"):
         enqueue(stored.pk, values["next_renewal_at"])
 
 
-def dead_grant_values(reason):
-    """What a connection stores when only the operator's Regenerate can help: no refresh token,
-    no more tries (and a fresh alert episode, connectors/alerts.py)."""
-    return {
-        "refresh_token": "",
-        "status": Status.NEEDS_REAUTHORIZATION,
-        "status_reason": reason,
-        "next_renewal_at": None,
-        "renewal_failing_since": None,
-        "renewal_attempts": 0,
-        "renewal_alerted_at": None,
-        "updated_at": timezone.now(),
-    }
+def _hosts_differ(connection, stored):
+    if type(connection) is not type(stored):
+        return False  # a base Connection is only ever read from the database, never edited
+    return any(
+        # Another scheme, host or effective port is another place: the stored tokens stay home.
+        validators.origin_of(getattr(connection, name)) != validators.origin_of(getattr(stored, name))
+        for name in connection.provider_info.url_fields
+    )
 
 
 def _copied(connection, stored):

@@ -88,6 +88,18 @@ def field_errors(connection: "Connection", exclude: Iterable[str] = ()) -> dict[
         except ValidationError as error:
             errors[name] = [error]
 
+    allowed_grants = provider.grant_choices or (provider.grant,)
+    if "grant" not in exclude and connection.grant and connection.grant not in allowed_grants:
+        errors["grant"] = [
+            ValidationError(
+                _("Choose one of the grants this provider offers: %(grants)s.") % {"grants": ", ".join(allowed_grants)},
+                code="grant",
+            )
+        ]
+    for name, sentence in provider.extra_errors(connection).items():
+        if name not in exclude and name not in errors:
+            errors[name] = [ValidationError(sentence, code="provider_requires")]
+
     derived = provider.derive_urls({name: getattr(connection, name, "") for name in provider.connection_fields})
     extra_hosts = app_settings.EXTRA_ALLOWED_HOSTS
     for name in provider.url_fields:

@@ -1,8 +1,8 @@
 """When each connection is renewed by the worker, and the sweep that catches what was missed.
 
 Each stored token plans its own renewal (`next_renewal_at`): REFRESH_MARGIN_SECONDS before it
-expires (half-way through its life when it lives less than twice that), and for authorization-code connections also no later than REFRESH_AT_LEAST_EVERY after it
-was obtained (idle refresh tokens expire at Keycloak-style servers). A task is enqueued to run at
+expires (half-way through its life when it lives less than twice that), and when it comes with a
+refresh token also no later than REFRESH_AT_LEAST_EVERY after it was obtained (idle refresh tokens expire at Keycloak-style servers). A task is enqueued to run at
 that moment. After a failure `next_renewal_at` is the backoff's next try instead.
 
 The sweep (every SWEEP_INTERVAL_SECONDS) finds the connections whose `next_renewal_at` has come
@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from .app_settings import app_settings
 from .models import Connection, Status
-from .providers.base import AUTHORIZATION_CODE
 
 logger = logging.getLogger("connectors.schedule")
 
@@ -36,7 +35,8 @@ def planned_renewal(connection):
         # at once (which would renew it again and again).
         margin = min(margin, (connection.token_expires_at - connection.token_obtained_at) / 2)
     at = connection.token_expires_at - margin
-    if connection.provider_info.grant == AUTHORIZATION_CODE and connection.token_obtained_at:
+    if connection.refresh_token and connection.token_obtained_at:
+        # A refresh token may die when it is not used (Keycloak's idle timeout): use it often.
         at = min(at, connection.token_obtained_at + timedelta(seconds=app_settings.REFRESH_AT_LEAST_EVERY))
     return at
 
@@ -101,7 +101,7 @@ def plan_unplanned():
     """Give a plan to authorized connections without one (stored before the worker existed)."""
     rows = Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__isnull=True)
     for connection in rows.exclude(token_expires_at=None).only(
-        "provider", "status", "token_expires_at", "token_obtained_at"
+        "provider", "status", "token_expires_at", "token_obtained_at", "refresh_token"
     ):
         Connection.objects.filter(pk=connection.pk, next_renewal_at__isnull=True).update(
             next_renewal_at=planned_renewal(connection)

@@ -1,145 +1,44 @@
 """The token lifecycle: a valid access token on demand, renewed shortly before it expires under a
 claim on the connection's row (connectors/renewal.py) so that many processes renew once.
 
-Renewal: authorization code refreshes with the refresh token (an `invalid_grant` answer marks the
-connection "needs reauthorization"); password and client credentials simply ask again. A failed
+How a token is renewed is the connection's grant strategy's (connectors/grants): authorization
+code refreshes with the refresh token, password and client credentials simply ask again. A failed
 renewal (timeout, 5xx, …) keeps the stored tokens and records the failure.
 """
 
 import functools
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import requests
 from cryptography.fernet import InvalidToken
 from django.db import DEFAULT_DB_ALIAS
 from django.db import connections as db_connections
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, gettext_noop
 from encrypted_model_fields.fields import decrypt_str
 
-from . import failures, oauth, sentences, validators
+from . import oauth, renewal
 from .app_settings import app_settings
-from .models import Status
-from .providers.base import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, PASSWORD
+from .http import BoundedSession, origin_url
+from .models import Connection
 
-if TYPE_CHECKING:
-    from .models import Connection
+# The token state and its transitions live in connectors/token_state.py; these names stay
+# importable from here for callers of the token API.
+from .token_state import MAX_LIFETIME_SECONDS, TOKEN_FIELDS, is_fresh, needs_renewal, store_token
 
-# No partner issues access tokens for longer; a larger expires_in is a broken answer.
-MAX_LIFETIME_SECONDS = 366 * 24 * 3600
-TOKEN_FIELDS = [
-    "access_token",
-    "refresh_token",
-    "token_type",
-    "token_scope",
-    "token_obtained_at",
-    "token_expires_at",
-    "status",
-    "status_reason",
-    "updated_at",
+__all__ = [
+    "MAX_LIFETIME_SECONDS",
+    "TOKEN_FIELDS",
+    "access_token_for",
+    "get_access_token",
+    "is_fresh",
+    "needs_renewal",
+    "session",
+    "store_token",
 ]
 
 
-def store_token(connection, token, now=None, *, new_authorization=False):
-    """Put a token answer on the connection (not saved). On refresh, a missing refresh token
-    keeps the old one; a new authorization replaces it (or clears it: the old one belongs to the
-    authorization being replaced). A missing or absurd expires_in gets the short
-    DEFAULT_EXPIRES_IN, never "forever"."""
-    now = now or timezone.now()
-    connection.access_token = token["access_token"]
-    if token.get("refresh_token") or new_authorization:
-        connection.refresh_token = token.get("refresh_token") or ""
-    connection.token_type = str(token.get("token_type", "Bearer"))[:40]
-    scope = token.get("scope", "")
-    connection.token_scope = (" ".join(scope) if isinstance(scope, (list, tuple)) else str(scope))[:1000]
-    try:
-        lifetime = int(token.get("expires_in"))
-    except (TypeError, ValueError, OverflowError):
-        lifetime = app_settings.DEFAULT_EXPIRES_IN
-    if not 0 <= lifetime <= MAX_LIFETIME_SECONDS:
-        lifetime = app_settings.DEFAULT_EXPIRES_IN
-    connection.token_obtained_at = now
-    connection.token_expires_at = now + timedelta(seconds=max(lifetime, 0))
-    connection.status = Status.AUTHORIZED
-    connection.status_reason = ""
-
-
-def needs_renewal(connection, now=None, margin=None):
-    """True when there is no token or it expires within `margin` seconds (default
-    REFRESH_MARGIN_SECONDS; the refresh_tokens command passes its own, wider window)."""
-    return not is_fresh(connection.access_token, connection.token_expires_at, now, margin)
-
-
-def is_fresh(access_token, expires_at, now=None, margin=None):
-    if not access_token or expires_at is None:
-        return False
-    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS if margin is None else margin)
-    return expires_at - margin > (now or timezone.now())
-
-
-def fetch_new_token(connection):
-    """A fresh token by the connection's own grant, without a refresh token (not saved)."""
-    grant = connection.provider_info.grant
-    if grant == PASSWORD:
-        return oauth.password_grant(connection)
-    if grant == CLIENT_CREDENTIALS:
-        return oauth.client_credentials(connection)
-    raise not_authorized(connection)
-
-
-sentences.register(
-    {
-        "reauthorize_because": gettext_lazy("%(reason)s: click Regenerate."),
-        "expired_no_refresh_token": gettext_lazy(
-            "The token has expired and there is no refresh token: click Regenerate."
-        ),
-        "not_authorized": gettext_lazy("Not authorized yet: click Generate."),
-        "moved_host": gettext_lazy("A URL now points at another host or port: save, then click Regenerate."),
-    }
-)
-
-
-def not_authorized(connection):
-    if connection.status == Status.NEEDS_REAUTHORIZATION:
-        # The reason is stored as its English msgid (gettext_noop where it is set).
-        reason = connection.status_reason or gettext_noop("The provider no longer accepts the stored authorization.")
-        return failures.failure(
-            "needs_reauthorization", None, "reauthorize_because", reason=sentences.Label(reason, strip=".")
-        )
-    if connection.has_token:
-        return failures.failure("needs_reauthorization", None, "expired_no_refresh_token")
-    return failures.failure("not_authorized")
-
-
-def _renew(connection):
-    if connection.provider_info.grant == AUTHORIZATION_CODE:
-        if not connection.refresh_token:
-            raise not_authorized(connection)
-        return oauth.refresh(connection), "refreshed"
-    return fetch_new_token(connection), "token requested"
-
-
-# Why a connection needs reauthorization after `invalid_grant`, by grant: the operator fixes
-# the cause, then clicks Regenerate.
-DEAD_GRANT_REASONS = {
-    AUTHORIZATION_CODE: gettext_noop("The provider no longer accepts the refresh token."),
-    PASSWORD: gettext_noop("The provider refused the stored username or password."),
-}
-
-
-def _hosts_differ(connection, stored):
-    if type(connection) is not type(stored):
-        return False  # a base Connection is only ever read from the database, never edited
-    return any(
-        # Another scheme, host or effective port is another place: the stored tokens stay home.
-        validators.origin_of(getattr(connection, name)) != validators.origin_of(getattr(stored, name))
-        for name in connection.provider_info.url_fields
-    )
-
-
-def get_access_token(connection: "Connection", *, margin: float | None = None, force: bool = False) -> str:
+def get_access_token(connection: Connection, *, margin: float | None = None, force: bool = False) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
     (seconds; default REFRESH_MARGIN_SECONDS), or renewed now with force=True (unless another
     caller renewed it since this call began).
@@ -151,8 +50,6 @@ def get_access_token(connection: "Connection", *, margin: float | None = None, f
     """
     if not force and not needs_renewal(connection, margin=margin):
         return connection.access_token
-    from . import renewal
-
     asked_at = timezone.now()
 
     def is_due(stored, now):
@@ -178,8 +75,6 @@ def access_token_for(pk: int) -> str:
             return decrypt_str(access_token)
         except InvalidToken:
             pass  # not readable with the configured keys: the slow path says why
-    from .models import Connection
-
     return get_access_token(Connection.objects.get(pk=pk))
 
 
@@ -236,8 +131,6 @@ _PLACEHOLDERS = {"sqlite": "?", "postgresql": "%s"}
 
 @functools.cache
 def _hot_path_sql(vendor):
-    from .models import Connection
-
     quote = db_connections[DEFAULT_DB_ALIAS].ops.quote_name
     meta = Connection._meta
     sql = (
@@ -260,14 +153,12 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
-def session(connection: "Connection") -> requests.Session:
+def session(connection: Connection) -> requests.Session:
     """A requests.Session sending the connection's valid bearer token, under the same outbound
     policy as token traffic (connectors/http.py): each request's URL must be on one of the
     provider's allowed origins (checked before a token is attached), a total deadline of
     HTTP_TIMEOUT, no redirects followed, answers capped at MAX_RESPONSE_BYTES; a refused or
     failed request raises OAuthFailure."""
-    from .http import BoundedSession, origin_url
-
     http = BoundedSession(destination_check=lambda url: oauth.check_destination(connection, origin_url(url)))
     http.auth = BearerAuth(connection)
     return http

@@ -179,6 +179,12 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
     on_extra_host = extra_host_allows(extra_hosts, host, effective_port)
     on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
     if not (on_provider_host or on_extra_host):
+        if not provider_hosts:
+            raise ValidationError(
+                _("The host “%(host)s” is not allowed: an administrator adds it to EXTRA_ALLOWED_HOSTS.")
+                % {"host": host},
+                code="host",
+            )
         allowed = ", ".join(provider_hosts)
         raise ValidationError(
             _("The host “%(host)s” is not one of this provider's hosts (%(allowed)s).")

@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import authorization, state, text
+from . import authorization, grants, state, text
 from .models import Connection
 from .sentences import Sentence
 
@@ -65,7 +65,7 @@ def oauth_callback(request, connection_id=None):
         messages.error(request, authorization.refused(connection, request.user, sentence))
         return HttpResponseRedirect(page)
     succeeded, sentence = authorization.exchange_code(
-        connection, request.GET["code"], verifier, request.user, flow.redirect_uri
+        connection, grants.of(connection), request.GET["code"], verifier, request.user, flow.redirect_uri
     )
     messages.add_message(request, messages.SUCCESS if succeeded else messages.ERROR, sentence)
     return HttpResponseRedirect(page)

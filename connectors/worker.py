@@ -4,19 +4,15 @@ renew one due connection, and sweep for the due ones."""
 import logging
 
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
-from . import alerts, circuit, claims, failures, renewal, schedule
+from . import alerts, circuit, claims, failures, grants, renewal, schedule, token_state
 from .app_settings import app_settings
 from .models import Connection, Status
-from .providers.base import AUTHORIZATION_CODE
 from .runner import run_concurrently, with_provider_fields
 
 logger = logging.getLogger("connectors.worker")
 
 RENEWED, NOT_DUE, WAITING, FAILED, REAUTHORIZE = "renewed", "not due", "waiting for host", "failed", "reauthorize"
-# Stored as its English msgid, shown translated (connectors/display.py, reason_in_words).
-NO_REFRESH_TOKEN = gettext_noop("The token expires and there is no refresh token to renew it.")
 
 
 def renew_due(pk, enqueue=None):
@@ -54,10 +50,11 @@ def renew_due(pk, enqueue=None):
 
 def _after_failure(connection, failure):
     if failure.kind in ("not_authorized", "needs_reauthorization"):
-        if connection.provider_info.grant == AUTHORIZATION_CODE:
-            # No refresh token to renew with: only the operator can get a new token.
+        reason = grants.of(connection).unrenewable_reason
+        if reason:
+            # Nothing to renew with: only the operator can get a new token.
             Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
-                **renewal.dead_grant_values(NO_REFRESH_TOKEN)
+                **token_state.needs_reauthorization(reason)
             )
         return REAUTHORIZE
     connection.refresh_from_db(fields=["status"])

@@ -1,7 +1,7 @@
 """Connections pointed at the real local authorization server (allowed through the
 EXTRA_ALLOWED_HOSTS test setting), and the form data that edits them."""
 
-from connectors.models import HypatosConnection, InveniasConnection, InverbisConnection
+from connectors.models import GenericConnection, HypatosConnection, InveniasConnection, InverbisConnection
 
 
 def inverbis_form(server):
@@ -55,3 +55,36 @@ def make_invenias(server, **fields):
 
 def make_hypatos(server, **fields):
     return HypatosConnection.objects.create(**{**hypatos_form(server), **fields})
+
+
+def generic_form(server, **changes):
+    """The generic provider at the test server's root issuer: endpoints left blank for
+    discovery, the authorization code grant with a confidential client (HTTP Basic)."""
+    return {
+        "name": "Any provider local",
+        "issuer_url": server.generic_issuer,
+        "authorization_url": "",
+        "token_url": "",
+        "userinfo_url": "",
+        "revocation_url": "",
+        "probe_url": "",
+        "grant": "authorization_code",
+        "client_authentication": "client_secret_basic",
+        "client_id": server.generic_client_id,
+        "client_secret": server.generic_client_secret,
+        "username": "",
+        "password": "",
+        "scope": "openid offline_access",
+        **changes,
+    }
+
+
+def make_generic(server, **fields):
+    """A generic connection with its endpoints as discovery fills them."""
+    endpoints = {
+        "authorization_url": server.generic_auth_url,
+        "token_url": server.generic_token_url,
+        "userinfo_url": server.generic_userinfo_url,
+        "revocation_url": server.generic_revocation_url,
+    }
+    return GenericConnection.objects.create(**{**generic_form(server), **endpoints, **fields})

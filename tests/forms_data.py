@@ -29,7 +29,30 @@ HYPATOS = {
     "scope": "projects.read documents.read",
     "token_url": "",
 }
-BY_MODEL = {"inverbisconnection": INVERBIS, "inveniasconnection": INVENIAS, "hypatosconnection": HYPATOS}
+# The generic provider has no hosts of its own: its example is on a host the test settings allow
+# (EXTRA_ALLOWED_HOSTS), endpoints typed (no issuer, so nothing is discovered).
+GENERIC = {
+    "name": "Partner sandbox",
+    "issuer_url": "",
+    "authorization_url": "https://127.0.0.1:8443/oidc/authorize",
+    "token_url": "https://127.0.0.1:8443/oidc/token",
+    "userinfo_url": "https://127.0.0.1:8443/oidc/userinfo",
+    "revocation_url": "",
+    "probe_url": "",
+    "grant": "authorization_code",
+    "client_authentication": "client_secret_basic",
+    "client_id": "partner-client",
+    "client_secret": "partner-client-secret-value",
+    "username": "",
+    "password": "",
+    "scope": "openid offline_access",
+}
+BY_MODEL = {
+    "inverbisconnection": INVERBIS,
+    "inveniasconnection": INVENIAS,
+    "hypatosconnection": HYPATOS,
+    "genericconnection": GENERIC,
+}
 
 # (model, field, value) the form refuses on that field, and so does the model's full_clean().
 LONG_LABEL = "a" * 64
@@ -72,6 +95,14 @@ BAD_INPUT = [
     ("hypatosconnection", "client_secret", "secret\r\n"),
     ("hypatosconnection", "scope", "projects.read\\x"),
     ("hypatosconnection", "scope", "projects.réad"),
+    ("genericconnection", "issuer_url", "https://login.partner.example/"),  # not in EXTRA_ALLOWED_HOSTS
+    ("genericconnection", "token_url", "https://login.partner.example/token"),
+    ("genericconnection", "token_url", ""),  # no issuer to discover it from
+    ("genericconnection", "authorization_url", ""),  # the authorization code grant needs it
+    ("genericconnection", "userinfo_url", "http://partner.example/userinfo"),
+    ("genericconnection", "grant", "implicit"),
+    ("genericconnection", "client_authentication", "private_key_jwt"),
+    ("genericconnection", "scope", 'openid "x"'),
 ]
 
 

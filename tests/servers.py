@@ -59,6 +59,12 @@ class AuthServer:
         self.invenias_api_url = f"{self.base_url}/api/v1/"
         self.hypatos_endpoint = f"{self.base_url}/v2"
         self.hypatos_token_url = f"{self.hypatos_endpoint}/auth/token"
+        # Any OpenID Connect server (the generic provider): the issuer is the server's root.
+        self.generic_issuer = self.base_url
+        self.generic_auth_url = f"{self.base_url}/oidc/authorize"
+        self.generic_token_url = f"{self.base_url}/oidc/token"
+        self.generic_userinfo_url = f"{self.base_url}/oidc/userinfo"
+        self.generic_revocation_url = f"{self.base_url}/oidc/revoke"
 
     def url(self, path):
         return self.base_url + path

@@ -14,7 +14,7 @@ import requests
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from connectors import oauth, tokens
+from connectors import grants, oauth, tokens
 from connectors.callback import callback_url
 from connectors.models import Connection, Status
 from tests.connections import make_hypatos, make_inverbis
@@ -32,7 +32,7 @@ def authorize_inverbis(server, **fields):
     url = oauth.authorization_url(connection, callback_url(), "state-for-test", verifier)
     redirect = server.authorize(url)
     code = dict(part.split("=", 1) for part in redirect.split("?", 1)[1].split("&"))["code"]
-    tokens.store_token(connection, oauth.exchange_code(connection, code, verifier, callback_url()))
+    tokens.store_token(connection, grants.of(connection).exchange_code(connection, code, verifier, callback_url()))
     connection.save()
     assert connection.refresh_token
     return connection

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 
 from connectors import definitions
 from connectors.models import Connection, HypatosConnection, InveniasConnection, InverbisConnection
+from connectors.providers import PROVIDERS
 from tests.connections import make_hypatos, make_invenias, make_inverbis
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,7 @@ def test_invalid_entries_are_named_and_nothing_is_saved(three, tmp_path):
     report, status = run("import_connections", write(tmp_path, document), "--apply")
 
     assert status == 1 and "Nothing was saved" in report
-    assert "Provider: “acme” is not one of inverbis, invenias, hypatos." in report
+    assert f"Provider: “acme” is not one of {', '.join(PROVIDERS)}." in report
     assert "INVALID   Inverbis Analytics — Partner connection: No tenant" in report
     assert "Tenant: This field cannot be blank." in report
     assert "password: not a field of a Hypatos.ai — Partner connection connection." in report

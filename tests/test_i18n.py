@@ -160,21 +160,20 @@ def test_a_refused_client_secret_is_said_in_german(admin_client, auth_server):
 
 @pytest.mark.django_db
 def test_a_failure_carries_a_code_and_parameters_and_speaks_the_readers_language(auth_server):
-    from connectors import failures, tokens
+    from connectors import failures, grants
 
     connection = make_hypatos(auth_server, token_url=f"{auth_server.base_url}/no-such-path")
     with pytest.raises(failures.OAuthFailure) as raised:
-        tokens.fetch_new_token(connection)
+        grants.of(connection).fetch_token(connection)
     failure = raised.value
     assert failure.kind == "not_found" and failure.status == 404
-    assert failure.code == "not_found_token" and failure.params == {"host": "127.0.0.1"}
+    # The fields to check are the provider's own (Provider.url_source_fields).
+    assert failure.code == "not_found_token" and failure.params["host"] == "127.0.0.1"
     with translation.override("en"):
-        assert (
-            str(failure) == "127.0.0.1 has no such address (HTTP 404): check the URL (tenant, subdomain or endpoint)."
-        )
+        assert str(failure) == "127.0.0.1 has no such address (HTTP 404): check the URL (and Endpoint URL)."
     with translation.override("de"):
         assert str(failure) == (
-            "127.0.0.1 kennt diese Adresse nicht (HTTP 404): Prüfen Sie die URL (Tenant, Subdomain oder Endpunkt)."
+            "127.0.0.1 kennt diese Adresse nicht (HTTP 404): Prüfen Sie die URL (und Endpunkt-URL)."
         )
 
 

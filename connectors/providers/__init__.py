@@ -3,10 +3,12 @@
 Adding a provider: write its module here, add its model in connectors/models.py, list it below.
 """
 
-from . import hypatos, invenias, inverbis
+from . import generic, hypatos, invenias, inverbis
 from .base import Provider, Words
 
-PROVIDERS = {provider.key: provider for provider in (inverbis.PROVIDER, invenias.PROVIDER, hypatos.PROVIDER)}
+PROVIDERS = {
+    provider.key: provider for provider in (inverbis.PROVIDER, invenias.PROVIDER, hypatos.PROVIDER, generic.PROVIDER)
+}
 
 
 def get_provider(key: str) -> Provider:

@@ -64,10 +64,32 @@ class Provider:
     def short_name(self) -> Words:
         return self.short_label or self.label
 
-    @property
-    def has_generate_button(self) -> bool:
-        # Client credentials needs no operator action: tokens are fetched on demand.
-        return self.grant in (AUTHORIZATION_CODE, PASSWORD)
+    # How the client authenticates at the token endpoint, in RFC 8414's vocabulary:
+    # "client_secret_basic", "client_secret_post" or "none" (connectors/oauth.py applies it).
+    client_authentication: str = "client_secret_post"
+    # Grants the operator chooses between per connection (empty: always `grant`).
+    grant_choices: tuple[str, ...] = ()
+    # Fields offered as a drop-down: {field: callable returning [(value, label), ...]} (a
+    # callable, so that no label is copied into a migration).
+    field_choices: Mapping[str, Callable[[], list[tuple[str, Any]]]] = field(default_factory=dict)
+    # Where the hosts come from in a failure sentence: "check the URL and the fields it is
+    # derived from (…)"; empty when every URL is typed as it is.
+    url_source_fields: "str | Promise" = ""
+
+    def client_authentication_of(self, connection: "Connection") -> str:
+        """The client authentication method this connection uses (the provider's own)."""
+        return self.client_authentication
+
+    def extra_errors(self, connection: "Connection") -> dict[str, str]:
+        """{field: sentence} for what the provider requires beyond each field's own rules (e.g.
+        the endpoints its chosen grant needs); the model adds them to full_clean()'s errors."""
+        return {}
+
+    def discover(self, values: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        """({field: value} to fill blank fields with, {field: sentence} when that failed), from
+        the network, before the admin's form is validated (connectors/prefill.py); runs outside
+        any transaction. Most providers derive their URLs without asking anyone: ({}, {})."""
+        return {}, {}
 
     def derive_urls(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Return {url field: default URL} from the form's other values ({} when not derivable)."""

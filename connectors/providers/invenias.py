@@ -27,6 +27,9 @@ PROVIDER = Invenias(
     label=gettext_lazy("Invenias"),
     model_name="InveniasConnection",
     grant=PASSWORD,
+    # Invenias documents the client credentials in the body, not as HTTP Basic.
+    client_authentication="client_secret_post",
+    url_source_fields=gettext_lazy("Subdomain"),
     default_scope="openid profile api email",
     allowed_hosts=("*.invenias.com",),
     connection_fields=("name", "subdomain", "api_url"),

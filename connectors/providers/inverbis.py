@@ -44,6 +44,9 @@ PROVIDER = Inverbis(
     short_label=gettext_lazy("Inverbis Analytics"),
     model_name="InverbisConnection",
     grant=AUTHORIZATION_CODE,
+    # A public client: the client ID goes in the body, a secret only when one is configured.
+    client_authentication="client_secret_post",
+    url_source_fields=gettext_lazy("Server and Tenant"),
     default_scope="openid offline_access",
     allowed_hosts=("identity.inverbisanalytics.com", "identity.*.inverbisanalytics.com"),
     connection_fields=("name", "server", "tenant"),

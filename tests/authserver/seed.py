@@ -36,6 +36,10 @@ CREDENTIALS = {
     # client that sends them raw is refused with invalid_client.
     "hypatos_strict_client_id": "hypatos:strict+client",
     "hypatos_strict_client_secret": "s+e/c=r%2Bt:1 2%",
+    # Any OpenID Connect provider (the generic provider): a confidential client with the
+    # authorization code grant (PKCE), its secret sent as form-encoded HTTP Basic.
+    "generic_client_id": "generic-code-client",
+    "generic_client_secret": "generic+secret/0123456789",
 }
 
 # Per client: name, client type, grant, secret (None for public) and the only
@@ -76,6 +80,13 @@ APPLICATIONS = {
         "grant": "client-credentials",
         "secret": CREDENTIALS["hypatos_strict_client_secret"],
         "scopes": ["projects.read", "documents.read"],
+    },
+    CREDENTIALS["generic_client_id"]: {
+        "name": "Any OpenID Connect provider",
+        "client_type": "confidential",
+        "grant": "authorization-code",
+        "secret": CREDENTIALS["generic_client_secret"],
+        "scopes": ["openid", "offline_access", "profile", "email"],
     },
 }
 

@@ -11,12 +11,14 @@ _lock = threading.Lock()
 _by_grant_type = Counter()
 _by_provider = Counter()
 _revocations = Counter()  # RFC 7009 revocation requests, by provider
+_client_authentication = Counter()  # "provider client_authentication" of each token request
 
 
-def record(provider, grant_type):
+def record(provider, grant_type, client_authentication=""):
     with _lock:
         _by_grant_type[grant_type or "(missing)"] += 1
         _by_provider[provider] += 1
+        _client_authentication[f"{provider} {client_authentication}"] += 1
 
 
 def record_revocation(provider):
@@ -31,6 +33,7 @@ def snapshot():
             "by_grant_type": dict(_by_grant_type),
             "by_provider": dict(_by_provider),
             "revocations": dict(_revocations),
+            "client_authentication": dict(_client_authentication),
         }
 
 
@@ -39,3 +42,4 @@ def reset():
         _by_grant_type.clear()
         _by_provider.clear()
         _revocations.clear()
+        _client_authentication.clear()

@@ -31,6 +31,17 @@ urlpatterns = [
     # Hypatos
     path("v2/auth/token", views.CountingTokenView.as_view(provider="hypatos")),
     path("v2/projects", views.projects),
+    # Any OpenID Connect / OAuth 2.0 server (the generic provider): the issuer is the server's
+    # root, its metadata at both well-known addresses (OpenID Connect Discovery, RFC 8414).
+    path(".well-known/openid-configuration", views.root_metadata),
+    path(".well-known/oauth-authorization-server", views.root_metadata),
+    path(
+        "oidc/authorize",
+        views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html")),
+    ),
+    path("oidc/token", views.CountingTokenView.as_view(provider="generic")),
+    path("oidc/userinfo", views.userinfo),
+    path("oidc/revoke", views.CountingRevokeView.as_view(provider="generic")),
     # Test controls
     path("_test/stats", views.test_stats),
     path("_test/reset", views.test_reset),

@@ -66,6 +66,15 @@ def with_issuer(view):
 _refresh_lock = threading.Lock()
 
 
+def client_authentication(request):
+    """How the client authenticated, in RFC 8414's words (for /_test/stats)."""
+    if request.META.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
+        return "client_secret_basic"
+    if request.POST.get("client_secret"):
+        return "client_secret_post"
+    return "none"
+
+
 class CountingTokenView(TokenView):
     """DOT's token endpoint, counting requests per grant type for /_test/stats."""
 
@@ -73,7 +82,7 @@ class CountingTokenView(TokenView):
 
     def post(self, request, *args, **kwargs):
         grant_type = request.POST.get("grant_type", "")
-        stats.record(self.provider, grant_type)
+        stats.record(self.provider, grant_type, client_authentication(request))
         if grant_type == "refresh_token":
             with _refresh_lock:
                 return super().post(request, *args, **kwargs)
@@ -178,6 +187,26 @@ def openid_configuration(request):
             "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "scopes_supported": list(settings.SCOPES),
             "authorization_response_iss_parameter_supported": True,
+        }
+    )
+
+
+@require_GET
+def root_metadata(request):
+    """The server's own metadata, its issuer being its root (the generic provider's discovery)."""
+    issuer = request.build_absolute_uri("/").rstrip("/")
+    return JsonResponse(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/oidc/authorize",
+            "token_endpoint": f"{issuer}/oidc/token",
+            "userinfo_endpoint": f"{issuer}/oidc/userinfo",
+            "revocation_endpoint": f"{issuer}/oidc/revoke",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
+            "scopes_supported": list(settings.SCOPES),
         }
     )
 

@@ -15,20 +15,17 @@ from django.core.mail import mail_admins
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, ngettext
 
-from ... import alerts, failures, renewal, tokens
+from ... import alerts, failures, grants, token_state, tokens
 from ...app_settings import app_settings
 from ...display import reason_in_words
 from ...models import Connection, Status
-from ...providers.base import AUTHORIZATION_CODE
 from ...runner import run_concurrently, with_provider_fields
 
 logger = logging.getLogger("connectors.refresh_tokens")
 DEFAULT_WINDOW_MINUTES = 10
 REFRESHED, FAILED, REAUTHORIZE = "refreshed", "failed", "needs reauthorization"
-# Stored as its English msgid and shown translated (connectors/display.py reason_in_words).
-NO_REFRESH_TOKEN = gettext_noop("The token expires and there is no refresh token to renew it.")
 
 
 class Command(BaseCommand):
@@ -124,14 +121,12 @@ def _renew(connection, window):
         connection.refresh_from_db(fields=["status", "status_reason"])
         if connection.status == Status.NEEDS_REAUTHORIZATION:  # invalid_grant: tokens.py marked it
             return REAUTHORIZE, failure.message
-        if (
-            failure.kind in ("needs_reauthorization", "not_authorized")
-            and connection.provider_info.grant == AUTHORIZATION_CODE
-        ):
-            # No refresh token to renew with: only the operator can get a new token. Mark it so
-            # the admins are told once, not on every run.
+        reason = grants.of(connection).unrenewable_reason
+        if failure.kind in ("needs_reauthorization", "not_authorized") and reason:
+            # Nothing to renew with: only the operator can get a new token. Mark it so the
+            # admins are told once, not on every run.
             Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
-                **renewal.dead_grant_values(NO_REFRESH_TOKEN)
+                **token_state.needs_reauthorization(reason)
             )
             return REAUTHORIZE, failure.message
         return FAILED, failure.message
