@@ -138,3 +138,25 @@ def test_password_grant_with_client_secret_basic(admin_client, auth_server):
 def test_the_password_grant_needs_a_username(admin_client, auth_server):
     response = admin_client.post(add_url(MODEL), generic_form(auth_server, grant="password"))
     assert "username" in response.context["adminform"].form.errors
+
+
+def test_an_answer_naming_another_issuer_is_refused(admin_client, auth_server):
+    # RFC 9207: the test server names itself (its root) in its answers; this connection's issuer
+    # is another one on the same host (its endpoints typed, so nothing is discovered from it).
+    data = generic_form(
+        auth_server,
+        issuer_url=auth_server.url("/tenants/other"),
+        authorization_url=auth_server.generic_auth_url,
+        token_url=auth_server.generic_token_url,
+        userinfo_url=auth_server.generic_userinfo_url,
+        revocation_url=auth_server.generic_revocation_url,
+    )
+    response = admin_client.post(add_url(MODEL), {**data, "_generate": "1"})
+    assert response.status_code == 302
+    callback = urlsplit(auth_server.authorize(response["Location"]))
+    assert "iss=" in callback.query
+    auth_server.reset_stats()
+    response = admin_client.get(f"{callback.path}?{callback.query}")
+    assert any("another authorization server (iss)" in str(m) for m in get_messages(response.wsgi_request))
+    assert auth_server.stats()["total"] == 0  # the code was never exchanged
+    assert GenericConnection.objects.get().status == Status.NOT_AUTHORIZED

@@ -101,6 +101,19 @@ class Generic(Provider):
                 errors[name] = str(sentence)
         return errors
 
+    def issuer(self, connection):
+        # RFC 9207: the issuer the operator typed (never the server's own claim), which answers
+        # must name when they name one; from a metadata address, the issuer it belongs to.
+        typed = (getattr(connection, "issuer_url", "") or "").rstrip("/")
+        if not typed:
+            return None
+        if discovery.OPENID_CONFIGURATION in typed:
+            return typed.split(discovery.OPENID_CONFIGURATION, 1)[0]
+        if discovery.OAUTH_AUTHORIZATION_SERVER in typed:
+            origin, _separator, path = typed.partition(discovery.OAUTH_AUTHORIZATION_SERVER)
+            return origin + path
+        return typed
+
     def probe_url(self, connection):
         return connection.probe_url or connection.userinfo_url
 

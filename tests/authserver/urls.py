@@ -37,7 +37,9 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server", views.root_metadata),
     path(
         "oidc/authorize",
-        views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html")),
+        views.with_root_issuer(
+            views.offline_access_needs_consent(AuthorizationView.as_view(template_name="authserver/authorize.html"))
+        ),
     ),
     path("oidc/token", views.CountingTokenView.as_view(provider="generic")),
     path("oidc/userinfo", views.userinfo),

@@ -59,6 +59,20 @@ def with_issuer(view):
     return wrapper
 
 
+def with_root_issuer(view):
+    """The generic provider's server names itself too (RFC 9207): its issuer is its root."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
+        if "state=" in location and ("code=" in location or "error=" in location):
+            response["Location"] = _add_iss_to_redirect(location, request.build_absolute_uri("/").rstrip("/"))
+        return response
+
+    return wrapper
+
+
 # DOT lets concurrent uses of one refresh token all succeed (they share the
 # rotated pair: its "grace" logic). A strict provider lets exactly one win and
 # answers invalid_grant to the rest; refreshing one at a time gives us that, so
@@ -207,6 +221,7 @@ def root_metadata(request):
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "scopes_supported": list(settings.SCOPES),
+            "authorization_response_iss_parameter_supported": True,
         }
     )
 

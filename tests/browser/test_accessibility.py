@@ -42,6 +42,14 @@ EXAMPLES = {
             "scope": "projects.read documents.read",
         },
     },
+    "genericconnection": {
+        "connection": {
+            "name": "Partner sandbox",
+            "issuer_url": "https://login.partner.example",
+            "token_url": "https://login.partner.example/oauth2/token",
+        },
+        "oauth": {"client_id": "partner-client", "client_secret": "example-secret"},
+    },
 }
 
 
