@@ -9,7 +9,6 @@ deadline passes the watch shuts them down, which ends any read in progress at on
 
 import socket
 import threading
-import time
 from contextlib import contextmanager
 
 from requests.adapters import HTTPAdapter
@@ -23,16 +22,12 @@ class Watch:
     """Shuts down the registered sockets once `seconds` have passed."""
 
     def __init__(self, seconds):
-        self.deadline = time.monotonic() + seconds
         self.expired = False
         self._sockets = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
-
-    def remaining(self):
-        return max(0.0, self.deadline - time.monotonic())
 
     def register(self, sock):
         if sock is None:

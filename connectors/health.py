@@ -92,10 +92,6 @@ class HealthState:
     def explanation(self):
         return EXPLANATIONS[self.code]
 
-    @property
-    def needs_attention(self):
-        return self.code in NEEDS_ATTENTION
-
 
 def _on_demand_grants():
     """Grants whose tokens are fetched on demand, without the operator (client credentials)."""
