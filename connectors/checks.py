@@ -15,8 +15,9 @@ def undecryptable_rows(multi_fernet):
     from .models import encrypted_columns
 
     for model, fields in encrypted_columns():
-        # Raw SQL, not the ORM: the field's from_db_value would hide the failure by returning
-        # the ciphertext.
+        # Raw SQL, not the ORM: the field's from_db_value raises on the first unreadable value
+        # (connectors/fields.py), and the check must name every one, decrypting nothing into a
+        # string.
         columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)}")

@@ -92,8 +92,8 @@ class Command(BaseCommand):
 def _rotate_row(model, pk, fields, newest, any_key, dry_run):
     """{field: "rotated" | "current" | "unreadable"} for one row's non-empty encrypted columns.
 
-    The raw column is read and written (the model field would hand back plaintext, or the
-    ciphertext itself when no key fits), so no secret is ever decrypted into a string here
+    The raw column is read and written (the model field would hand back plaintext, or raise
+    when no key fits), so no secret is ever decrypted into a string here
     except inside Fernet's rotate()."""
     table, pk_column = db.ops.quote_name(model._meta.db_table), db.ops.quote_name(model._meta.pk.column)
     columns = [model._meta.get_field(name).column for name in fields]
