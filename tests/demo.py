@@ -92,7 +92,7 @@ def prepare_app(args):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from connectors.models import HypatosConnection, InveniasConnection, InverbisConnection
+    from connectors.models import GenericConnection, HypatosConnection, InveniasConnection, InverbisConnection
 
     call_command("migrate", interactive=False, verbosity=0)
     password = secrets.token_urlsafe(9)
@@ -131,11 +131,28 @@ def prepare_app(args):
             "scope": "projects.read documents.read",
             "token_url": f"{base}/v2/auth/token",
         },
+        GenericConnection: {
+            "name": "Demo any OpenID Connect provider (local server)",
+            # The endpoints as discovery at the server's root issuer fills them on save.
+            "issuer_url": base,
+            "authorization_url": f"{base}/oidc/authorize",
+            "token_url": f"{base}/oidc/token",
+            "userinfo_url": f"{base}/oidc/userinfo",
+            "revocation_url": f"{base}/oidc/revoke",
+            "grant": "authorization_code",
+            "client_authentication": "client_secret_basic",
+            "client_id": CREDENTIALS["generic_client_id"],
+            "client_secret": CREDENTIALS["generic_client_secret"],
+            "scope": "openid offline_access",
+        },
     }
     for model, fields in demo.items():
         connection = model.objects.filter(name=fields["name"]).first() or model()
         for name, value in fields.items():
             setattr(connection, name, value)
+        # The models' rules, as an admin save applies them: they also fill blank derived URLs
+        # (the generic provider's probe URL), so the first save in the admin moves nothing.
+        connection.full_clean()
         connection.save()
     return password
 
