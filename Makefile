@@ -38,6 +38,7 @@ test: $(TESTDEPS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
 	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -m database

@@ -2,7 +2,8 @@
 model per provider for that provider's own fields (multi-table inheritance, so the overview lists
 all connections in one query)."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -14,15 +15,45 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from encrypted_model_fields.fields import EncryptedMixin
 
-from . import rules, token_state
-from .fields import SecretCharField, SecretTextField
-from .providers import PROVIDERS, get_provider, provider_choices
-from .providers.base import Provider
-from .providers.hypatos import default_endpoint as hypatos_default_endpoint
-from .token_state import Status
+from connectors.core import token_state
+from connectors.core.fields import SecretCharField, SecretTextField
+from connectors.core.sentences import sentence_from
+from connectors.core.token_state import Status
+from connectors.partners.providers import PROVIDERS, get_provider, provider_choices
+from connectors.partners.providers.base import Provider
+from connectors.partners.providers.hypatos import default_endpoint as hypatos_default_endpoint
+from connectors.store import rules
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
+
+
+# The engine's token API (connectors/engine/tokens.py) builds on these models, so the models may
+# not import it: AppConfig.ready() (connectors/apps.py) fills this with its `get_access_token` and
+# `session`, which Connection's convenience methods of the same names call.
+TOKEN_API: dict[str, Callable[..., Any]] = {}
+
+# The actions as a person reads them in the Events table; the stored action stays the code.
+EVENT_ACTION_LABELS = {
+    "created": gettext_lazy("created"),
+    "changed": gettext_lazy("changed"),
+    "authorize started": gettext_lazy("authorize started"),
+    "authorized": gettext_lazy("authorized"),
+    "authorize failed": gettext_lazy("authorize failed"),
+    "scope not granted": gettext_lazy("scope not granted"),
+    "tested": gettext_lazy("tested"),
+    "test failed": gettext_lazy("test failed"),
+    "tested unsaved": gettext_lazy("tested unsaved"),
+    "refreshed": gettext_lazy("refreshed"),
+    "refresh failed": gettext_lazy("refresh failed"),
+    "token requested": gettext_lazy("token requested"),
+    "token request failed": gettext_lazy("token request failed"),
+    "token handed out": gettext_lazy("token handed out"),
+    "revoked": gettext_lazy("revoked"),
+    "revocation failed": gettext_lazy("revocation failed"),
+    "revocation skipped": gettext_lazy("revocation skipped"),
+    "renewal recovered": gettext_lazy("renewal recovered"),
+}
 
 
 class Connection(models.Model):
@@ -50,22 +81,22 @@ class Connection(models.Model):
         gettext_lazy("status"), max_length=32, choices=Status.choices, default=Status.NOT_AUTHORIZED, editable=False
     )
     # Why the status is what it is, as an English msgid (set through gettext_noop), shown translated
-    # by connectors/display.py.
+    # by connectors/store/display.py.
     status_reason = models.CharField(max_length=300, blank=True, editable=False)
     last_test_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_passed = models.BooleanField(null=True, editable=False)
     last_test_message = models.CharField(max_length=500, blank=True, editable=False)
-    # The last test's sentence as code and parameters (connectors/sentences.py), shown in the
+    # The last test's sentence as code and parameters (connectors/core/sentences.py), shown in the
     # reader's language; last_test_message keeps its English text (and old rows' only text).
     last_test_sentence = models.JSONField(null=True, blank=True, editable=False)
     # When the operator last changed the settings: a failed test older than this is moot
-    # (connectors/health.py).
+    # (connectors/store/health.py).
     settings_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Whom the stored authorization belongs to, as the provider names them (Inverbis: the
     # userinfo's preferred_username or email, read once after Generate).
     token_account = models.CharField(max_length=255, blank=True, editable=False)
 
-    # Renewal facts (connectors/renewal.py): the claim (lease) serializing renewals of this
+    # Renewal facts (connectors/engine/renewal.py): the claim (lease) serializing renewals of this
     # connection across threads, processes and machines without a transaction across the
     # partner's answer; when the next renewal is planned; and how renewals have been failing.
     renewal_claimed_by = models.CharField(max_length=64, blank=True, editable=False)
@@ -117,7 +148,7 @@ class Connection(models.Model):
             if not provider.grant_choices or not self.grant:
                 self.grant = provider.grant
 
-    # -- the rules (connectors/rules.py): full_clean() refuses what the admin form refuses ------
+    # -- the rules (connectors/store/rules.py): full_clean() refuses what the admin form refuses ------
 
     def full_clean(self, exclude=None, validate_unique=True, validate_constraints=True):
         self._apply_provider()
@@ -183,20 +214,14 @@ class Connection(models.Model):
     def get_access_token(self, *, margin: int | None = None) -> str:
         """A valid access token, refreshed or re-requested shortly before expiry.
 
-        Raises connectors.failures.OAuthFailure (with a sentence saying what to fix) when no
+        Raises connectors.core.failures.OAuthFailure (with a sentence saying what to fix) when no
         token can be had.
         """
-        # The one import from above the models: the token API builds on them (tokens imports
-        # models), so this convenience method reaches up at call time.
-        from .tokens import get_access_token
-
-        return get_access_token(self, margin=margin)
+        return TOKEN_API["get_access_token"](self, margin=margin)
 
     def session(self) -> requests.Session:
         """A requests.Session that sends a valid bearer token with every request."""
-        from .tokens import session
-
-        return session(self)
+        return TOKEN_API["session"](self)
 
     def clear_tokens(self, reason=""):
         token_state.clear(self, reason)
@@ -266,7 +291,7 @@ class Event(models.Model):
     succeeded = models.BooleanField(default=True)
     # The detail's English text (the only text of events stored before sentences had codes).
     detail = models.CharField(max_length=500, blank=True)
-    # The detail as a sentence code and its parameters (connectors/sentences.py), rendered in the
+    # The detail as a sentence code and its parameters (connectors/core/sentences.py), rendered in the
     # reader's language; never a secret.
     code = models.CharField(max_length=60, blank=True)
     params = models.JSONField(default=dict, blank=True)
@@ -282,15 +307,11 @@ class Event(models.Model):
     @property
     def message(self):
         """The detail in the reader's language (an old event's stored text as it is)."""
-        from .sentences import sentence_from
-
         return sentence_from({"code": self.code, "params": self.params}, self.detail) if self.code else self.detail
 
     @property
     def action_label(self):
-        from .events import action_label
-
-        return action_label(self.action)
+        return str(EVENT_ACTION_LABELS.get(self.action, self.action))
 
 
 class PartnerHost(models.Model):
@@ -326,7 +347,7 @@ class BulkTestOutcome(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
     passed = models.BooleanField()
     sentence = models.CharField(max_length=500)
-    # The sentence as code and parameters (connectors/sentences.py), shown in the reader's language.
+    # The sentence as code and parameters (connectors/core/sentences.py), shown in the reader's language.
     sentence_stored = models.JSONField(null=True, blank=True)
 
     class Meta:
@@ -354,7 +375,7 @@ def encrypted_columns():
 
 class ApiKey(models.Model):
     """A key for one consumer of the token API (connectors/api/). The key itself is shown once at
-    creation and stored only as a hash; connectors/apikeys.py makes, checks and scopes keys."""
+    creation and stored only as a hash; connectors/store/apikeys.py makes, checks and scopes keys."""
 
     name = models.CharField(
         gettext_lazy("name"),

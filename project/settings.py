@@ -11,7 +11,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from connectors.encryption import KeyConfigurationError, parse_keys
+from connectors.core.encryption import KeyConfigurationError, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A secret the keys cannot read: 503 with what to fix, not a bare server error.
-    "connectors.middleware.UnreadableSecretMiddleware",
+    "connectors.web.middleware.UnreadableSecretMiddleware",
     # A Content-Security-Policy header on every page (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     # Login throttling (django-axes, README Security); last, as its documentation asks.
@@ -93,7 +93,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE takes SQLite's write lock when an atomic block starts, so writers queue up
     # (for up to `timeout` seconds) instead of failing mid-transaction with "database is locked".
-    # No transaction is ever held across a partner's answer (connectors/renewal.py), so each
+    # No transaction is ever held across a partner's answer (connectors/engine/renewal.py), so each
     # wait is one short write.
     # WAL journal: readers never wait for a writer nor block its commit, so the worker's short
     # writes (renewal claims, tokens, events) do not hold up the operator's pages and saves.
@@ -193,7 +193,7 @@ SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
 if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Partner Connections' own settings; defaults and validation live in connectors/app_settings.py.
+# Partner Connections' own settings; defaults and validation live in connectors/core/app_settings.py.
 PARTNER_CONNECTIONS = {
     # Callback URLs are built from this, never from the request's Host header, so they are right
     # behind a reverse proxy and cannot be steered by a forged header.
@@ -204,8 +204,8 @@ PARTNER_CONNECTIONS = {
 }
 
 # Error reports (the DEBUG page, mail to ADMINS, logs) never show a connection's secrets: the
-# filter is active whatever DEBUG says (connectors/reporting.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "connectors.reporting.SecretHidingFilter"
+# filter is active whatever DEBUG says (connectors/core/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "connectors.core.reporting.SecretHidingFilter"
 
 LOGGING = {
     "version": 1,

@@ -11,8 +11,8 @@ urlpatterns = [
     # The JavaScript strings of connectors/static in the reader's language, loaded as an external
     # script (the Content-Security-Policy allows no inline script).
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["connectors"]), name="javascript-catalog"),
-    # The callback URL registered at providers; connectors/callback.py builds its public form.
-    path("oauth/", include("connectors.urls")),
+    # The callback URL registered at providers; connectors/core/callback.py builds its public form.
+    path("oauth/", include("connectors.web.urls")),
     # The token API for other services (README, API); its OpenAPI document is /api/v1/openapi.json.
     path("api/v1/", api.urls),
 ]

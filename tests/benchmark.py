@@ -35,13 +35,9 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from connectors import runner, tokens  # noqa: E402
-from connectors.models import (  # noqa: E402
-    Connection,
-    Event,
-    HypatosConnection,
-)
-from connectors.providers import PROVIDERS  # noqa: E402
+from connectors.engine import runner, tokens  # noqa: E402
+from connectors.models import Connection, Event, HypatosConnection  # noqa: E402
+from connectors.partners.providers import PROVIDERS  # noqa: E402
 from tests.processes import database_url, get_token_in_processes  # noqa: E402
 from tests.servers import start_auth_server  # noqa: E402
 from tests.slow_partner import SlowPartner  # noqa: E402
@@ -273,7 +269,7 @@ def bulk_test():
 
 
 def many_processes(server):
-    from tests.test_concurrency import authorize_inverbis
+    from tests.engine.test_concurrency import authorize_inverbis
 
     connection = authorize_inverbis(server, name="Eight processes")
     Connection.objects.filter(pk=connection.pk).update(token_expires_at=timezone.now() - timedelta(seconds=1))
@@ -334,7 +330,7 @@ def admin_saves(stop, waits):
     """An operator saving an unrelated connection again and again, as the admin does (one
     transaction: the row and its event). Each save's time spent in the database (waiting for
     locks included; the Python around it is left out, so a busy CPU does not count) in `waits`."""
-    from connectors import events
+    from connectors.store import events
 
     other = HypatosConnection.objects.create(name="Edited meanwhile", client_id="x", client_secret="y")
     spent = [0.0]
@@ -366,8 +362,8 @@ def worker_renewals():
     import contextlib
     import threading
 
-    from connectors import worker
-    from connectors.tasks import sweep
+    from connectors.engine import worker
+    from connectors.engine.tasks import sweep
 
     workers = 2 if db.vendor == "postgresql" else 1
     with SlowPartner(delay=0.2) as partner:
@@ -440,7 +436,7 @@ def worker_renewals():
 def _finished_sweeps():
     from django_tasks_db.models import DBTaskResult
 
-    return DBTaskResult.objects.filter(task_path="connectors.tasks.sweep", status="SUCCESSFUL").count()
+    return DBTaskResult.objects.filter(task_path="connectors.engine.tasks.sweep", status="SUCCESSFUL").count()
 
 
 def outage():
@@ -451,8 +447,8 @@ def outage():
     from django.test import override_settings
     from django_tasks_db.models import DBTaskResult
 
-    from connectors import backoff, schedule
-    from connectors.app_settings import app_settings
+    from connectors.core.app_settings import app_settings
+    from connectors.engine import backoff, schedule
     from tests.dead_partner import DeadPartner
     from tests.worker import run_ready_tasks
 
@@ -469,7 +465,7 @@ def outage():
             worker_busy, expired_seen, late = 0.0, 0, timedelta(0)
             healthy_plans = {}
             with time_machine.travel(start, tick=True) as clock:
-                from connectors.tasks import ensure_periodic_tasks
+                from connectors.engine.tasks import ensure_periodic_tasks
 
                 ensure_periodic_tasks()
                 step = timedelta(seconds=app_settings.SWEEP_INTERVAL_SECONDS)
@@ -599,8 +595,8 @@ def _many_connections(count):
 def event_retention():
     """The event table after 120 simulated days of hourly renewals of 100 connections, pruned
     once a day as the worker does (it prunes hourly)."""
-    from connectors.app_settings import app_settings
-    from connectors.retention import prune_events
+    from connectors.core.app_settings import app_settings
+    from connectors.engine.retention import prune_events
 
     Connection.objects.all().delete()
     connections = [

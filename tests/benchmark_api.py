@@ -29,8 +29,8 @@ django.setup()
 from django.db import connection as db  # noqa: E402
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases  # noqa: E402
 
-from connectors import apikeys  # noqa: E402
 from connectors.models import HypatosConnection  # noqa: E402
+from connectors.store import apikeys  # noqa: E402
 from tests.processes import database_url  # noqa: E402
 from tests.servers import start_auth_server  # noqa: E402
 from tests.test_production import free_port  # noqa: E402

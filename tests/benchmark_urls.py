@@ -5,8 +5,9 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from connectors import apikeys, events, tokens
+from connectors.engine import tokens
 from connectors.models import Connection
+from connectors.store import apikeys, events
 from project.urls import urlpatterns as app_urlpatterns
 
 

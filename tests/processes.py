@@ -1,5 +1,5 @@
 """Many processes asking for the same connection's token at once: the check that the row lock in
-connectors/tokens.py works across processes (tests/test_concurrency.py, tests/benchmark.py).
+connectors/engine/tokens.py works across processes (tests/engine/test_concurrency.py, tests/benchmark.py).
 
 `python -m tests.processes PK GO_FILE` is one such process: it sets Django up on the database
 named by TEST_DATABASE_URL (tests/settings.py reads it), loads the connection, prints "ready",
@@ -87,7 +87,7 @@ def _child(pk, go):
     import django
 
     django.setup()
-    from connectors import failures
+    from connectors.core import failures
     from connectors.models import Connection
 
     # Loaded before the start signal, as a long-running process holds a connection object whose

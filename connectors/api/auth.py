@@ -1,10 +1,10 @@
-"""Who is asking: the API key sent as `Authorization: Bearer <key>` (connectors/apikeys.py)."""
+"""Who is asking: the API key sent as `Authorization: Bearer <key>` (connectors/store/apikeys.py)."""
 
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
-from .. import apikeys
-from .problems import Problem
+from connectors.api.problems import Problem
+from connectors.store import apikeys
 
 REFUSALS = {
     "missing": lambda: _("Send an API key as “Authorization: Bearer <key>”."),

@@ -9,11 +9,11 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
-from . import problems, service
-from .auth import ApiKeyAuth
-from .problems import Problem
-from .ratelimit import PerKeyThrottle
-from .schemas import ConnectionOut, ProblemOut, TestOut, TokenIn, TokenOut
+from connectors.api import problems, service
+from connectors.api.auth import ApiKeyAuth
+from connectors.api.problems import Problem
+from connectors.api.ratelimit import PerKeyThrottle
+from connectors.api.schemas import ConnectionOut, ProblemOut, TestOut, TokenIn, TokenOut
 
 logger = logging.getLogger("connectors.api")
 

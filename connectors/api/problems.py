@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
-from ..app_settings import app_settings
+from connectors.core.app_settings import app_settings
 
 CONTENT_TYPE = "application/problem+json"
 

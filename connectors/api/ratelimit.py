@@ -12,7 +12,7 @@ import time
 from django.core.cache import cache
 from ninja.throttling import BaseThrottle
 
-from ..app_settings import app_settings
+from connectors.core.app_settings import app_settings
 
 
 def _window():

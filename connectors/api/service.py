@@ -1,17 +1,19 @@
 """What the API's endpoints do, apart from HTTP: which connection a key may use, handing out a
-token through the one renewal path (connectors/tokens.py), and Test Connection."""
+token through the one renewal path (connectors/engine/tokens.py), and Test Connection."""
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import apikeys, diagnostics, display, events, failures, sentences, tokens
-from ..app_settings import app_settings
-from ..health import health_of
-from ..models import Connection, Status
-from ..sentences import Sentence
-from .problems import Problem
+from connectors.api.problems import Problem
+from connectors.core import failures, sentences
+from connectors.core.app_settings import app_settings
+from connectors.core.sentences import Sentence
+from connectors.engine import diagnostics, tokens
+from connectors.models import Connection, Status
+from connectors.store import apikeys, display, events
+from connectors.store.health import health_of
 
 sentences.register({"token_handed_out": gettext_lazy("to API key “%(name)s”")})
 

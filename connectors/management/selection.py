@@ -3,8 +3,8 @@
 from django.core.management.base import CommandError
 from django.db.models import Q
 
-from ..providers import PROVIDERS
-from ..runner import with_provider_fields
+from connectors.engine.runner import with_provider_fields
+from connectors.partners.providers import PROVIDERS
 
 
 def select_connections(selectors):

@@ -8,8 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import health
-from ..models import Connection
+from connectors.models import Connection
+from connectors.store import health
 
 register = template.Library()
 

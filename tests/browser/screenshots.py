@@ -16,8 +16,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from connectors import events
 from connectors.models import Connection, Status
+from connectors.store import events
 from tests.browser.pages import add_page, click_test_connection, field, open_tab
 from tests.browser.test_accessibility import EXAMPLES
 from tests.connections import make_hypatos, make_invenias, make_inverbis

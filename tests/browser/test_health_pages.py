@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from connectors import health
-from connectors.health import Health
 from connectors.models import Connection, InveniasConnection, InverbisConnection, Status
+from connectors.store import health
+from connectors.store.health import Health
 from tests.browser.accessibility import assert_accessible
 from tests.browser.pages import add_page, click_test_connection, field, messages, open_tab
 from tests.connections import make_hypatos, make_invenias, make_inverbis
@@ -302,7 +302,7 @@ def test_the_overview_fits_the_window(admin_page, auth_server, width):
 def test_the_event_log_never_widens_the_page(admin_page, auth_server):
     page = admin_page
     connection = make_hypatos(auth_server, name="Hypatos events")
-    from connectors import events
+    from connectors.store import events
 
     events.record(connection, "tested", detail="x" * 400)
     page.set_viewport_size({"width": 390, "height": 900})

@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ... import apikeys
-from ...models import Connection
-from ...providers import PROVIDERS
+from connectors.models import Connection
+from connectors.partners.providers import PROVIDERS
+from connectors.store import apikeys
 
 
 class Command(BaseCommand):

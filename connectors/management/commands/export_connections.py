@@ -5,9 +5,10 @@ import json
 from django.core.management.base import BaseCommand
 from django.utils.translation import ngettext
 
-from ... import definitions, runner
-from ...models import Connection
-from ...providers import PROVIDERS
+from connectors.engine import runner
+from connectors.models import Connection
+from connectors.partners.providers import PROVIDERS
+from connectors.store import definitions
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from ... import definitions
+from connectors.store import definitions
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ The background worker (`manage.py run_worker`) renews ahead of expiry by itself;
 stays for a one-off run and for installations that prefer cron, e.g. every 5 minutes with the
 default 10-minute window (README, Operations): the window is wider than the interval, so no token
 expires between two runs unrenewed. Connections whose renewals are backing off after failures
-are not tried before their next try (connectors/backoff.py).
+are not tried before their next try (connectors/engine/backoff.py).
 """
 
 import logging
@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from ... import alerts, failures, grants, token_state, tokens
-from ...app_settings import app_settings
-from ...display import reason_in_words
-from ...models import Connection, Status
-from ...runner import run_concurrently, with_provider_fields
+from connectors.core import failures, token_state
+from connectors.core.app_settings import app_settings
+from connectors.engine import alerts, tokens
+from connectors.engine.runner import run_concurrently, with_provider_fields
+from connectors.models import Connection, Status
+from connectors.partners import grants
+from connectors.store.display import reason_in_words
 
 logger = logging.getLogger("connectors.refresh_tokens")
 DEFAULT_WINDOW_MINUTES = 10
@@ -94,7 +96,7 @@ class Command(BaseCommand):
                 "waiting": waiting,
             }
         )
-        # Once per episode: the worker (connectors/alerts.py) may have told the admins already.
+        # Once per episode: the worker (connectors/engine/alerts.py) may have told the admins already.
         newly_unreported = [connection for connection in newly if alerts.claim_alert(connection.pk)]
         if newly_unreported:
             _notify_admins(newly_unreported)

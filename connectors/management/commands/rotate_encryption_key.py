@@ -11,8 +11,8 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils.translation import gettext, ngettext
 
-from ...encryption import KeyConfigurationError, crypter, parse_keys
-from ...models import encrypted_columns
+from connectors.core.encryption import KeyConfigurationError, crypter, parse_keys
+from connectors.models import encrypted_columns
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ can lose their chain)."""
 
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
-from ...tasks import ensure_periodic_tasks
+from connectors.engine.tasks import ensure_periodic_tasks
 
 
 class Command(DatabaseWorkerCommand):

@@ -7,8 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext, ngettext
 
-from ... import runner
-from ..selection import select_connections
+from connectors.engine import runner
+from connectors.management.selection import select_connections
 
 
 class Command(BaseCommand):

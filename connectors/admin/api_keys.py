@@ -1,0 +1,144 @@
+"""The admin of API keys: create (the key is shown once, on the page right after saving), scope,
+expire, revoke. Only superusers and holders of `connectors.manage_api_keys` see any of it."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from connectors.models import ApiKey
+from connectors.partners.providers import provider_choices
+from connectors.store import apikeys
+
+MANAGE_PERMISSION = "connectors.manage_api_keys"
+
+
+class ApiKeyForm(forms.ModelForm):
+    providers = forms.MultipleChoiceField(
+        label=_("Providers"),
+        choices=provider_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Every connection of these providers, including ones added later."),
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "connections", "providers", "may_obtain_tokens", "expires_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("connections") and not cleaned.get("providers"):
+            self.add_error("connections", _("Choose at least one connection or provider: this key would see nothing."))
+        expires_at = cleaned.get("expires_at")
+        if expires_at and expires_at <= timezone.now() and "expires_at" in self.changed_data:
+            self.add_error("expires_at", _("Choose a moment in the future (or revoke the key to stop it now)."))
+        return cleaned
+
+
+class KeyStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value()
+        if value == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if value == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if value == "active":
+            return queryset.filter(revoked_at__isnull=True).exclude(expires_at__lte=now)
+        return queryset
+
+
+@admin.action(description=_("Revoke selected API keys"))
+def revoke_selected(model_admin, request, queryset):
+    active = list(queryset.filter(revoked_at__isnull=True))
+    count = queryset.filter(pk__in=[key.pk for key in active]).update(revoked_at=timezone.now())
+    for api_key in active:
+        model_admin.log_change(request, api_key, [{"changed": {"fields": ["revoked"]}}])
+    model_admin.message_user(
+        request,
+        ngettext("Revoked %(count)d API key.", "Revoked %(count)d API keys.", count) % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    # Django's own form: admin/connectors/change_form.html, found by the app's label, is the
+    # connections' form (its Test Connection button has no meaning for a key).
+    change_form_template = "admin/change_form.html"
+    list_display = ("name", "key_hint", "state", "may_obtain_tokens", "expires_at", "last_used_at")
+    list_filter = (KeyStateFilter, "may_obtain_tokens")
+    search_fields = ("name", "key_prefix")
+    filter_horizontal = ("connections",)
+    readonly_fields = ("key_hint", "state", "created_at", "last_used_at", "revoked_at")
+    actions = (revoke_selected,)
+
+    def get_fields(self, request, obj=None):
+        fields = ["name", "connections", "providers", "may_obtain_tokens", "expires_at"]
+        if obj is not None:
+            fields = ["key_hint", "state", *fields, "created_at", "last_used_at", "revoked_at"]
+        return fields
+
+    # Managing keys is one permission, held on purpose (or by superusers).
+    def _may_manage(self, request):
+        return request.user.is_active and request.user.has_perm(MANAGE_PERMISSION)
+
+    def has_module_permission(self, request):
+        return self._may_manage(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    def has_add_permission(self, request):
+        return self._may_manage(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    @admin.display(description=_("Key"))
+    def key_hint(self, obj):
+        return f"{apikeys.KEY_START}{obj.key_prefix}_…" if obj and obj.key_prefix else "—"
+
+    @admin.display(description=_("State"))
+    def state(self, obj):
+        return {"active": _("active"), "revoked": _("revoked"), "expired": _("expired")}[apikeys.state_of(obj)]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # Kept for response_add only: never stored, logged or put in a message.
+            request._new_api_key = apikeys.issue(obj)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw_key = getattr(request, "_new_api_key", None)
+        if raw_key is None:
+            return super().response_add(request, obj, post_url_continue)
+        # The key is rendered on this one page, straight from memory: a message would pass it
+        # through the session or a cookie first.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("API key created"),
+            "api_key": obj,
+            "raw_key": raw_key,
+            "change_url": reverse("admin:connectors_apikey_change", args=[obj.pk]),
+            "list_url": reverse("admin:connectors_apikey_changelist"),
+        }
+        response = TemplateResponse(request, "admin/connectors/apikey/created.html", context)
+        add_never_cache_headers(response)
+        return response

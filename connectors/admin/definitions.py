@@ -1,0 +1,149 @@
+"""The admin's side of definitions as data: actions to export the selected connections as a JSON
+download (no secrets, no tokens) and to duplicate them without their secrets, and the import page
+(upload, dry-run diff, Apply)."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from connectors.engine import runner
+from connectors.store import definitions
+
+
+@admin.action(description=gettext_lazy("Export selected connections (JSON, without secrets)"), permissions=["view"])
+def export_selected(model_admin, request, queryset):
+    document = definitions.export_document(runner.with_provider_fields(queryset.order_by("provider", "name", "pk")))
+    response = HttpResponse(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", content_type="application/json; charset=utf-8"
+    )
+    filename = f"connections-{timezone.now():%Y%m%d-%H%M%S}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.action(description=gettext_lazy("Duplicate selected connections (without secrets)"), permissions=["view"])
+def duplicate_selected(model_admin, request, queryset):
+    copies, refused = [], []
+    for connection in runner.with_provider_fields(queryset):
+        opts = connection.specific._meta
+        # The overview lists every provider: a copy is an addition to that provider's section.
+        if not request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+            refused.append(connection.name)
+            continue
+        try:
+            copies.append(definitions.duplicate(connection, request.user))
+        except ValidationError as error:
+            model_admin.message_user(request, f"{connection.name}: {' '.join(error.messages)}", messages.ERROR)
+    if copies:
+        model_admin.message_user(
+            request,
+            _("Created %(names)s. Enter their secrets before use: secrets are never copied.")
+            % {"names": ", ".join(f"“{copy.name}”" for copy in copies)},
+            messages.SUCCESS,
+        )
+    if refused:
+        model_admin.message_user(
+            request,
+            _("Not duplicated (you may not add them): %(names)s.") % {"names": ", ".join(refused)},
+            messages.WARNING,
+        )
+
+
+# -- the import page (on the overview of all connections) -------------------------------------------
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Definitions file"),
+        required=False,
+        help_text=gettext_lazy("A JSON file written by “Export selected connections” or export_connections."),
+    )
+    # The document travels back with Apply: it holds no secret by construction (and is re-checked).
+    document = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, text = cleaned.get("file"), cleaned.get("document")
+        if upload:
+            if upload.size > MAX_DOCUMENT_BYTES:
+                raise forms.ValidationError({"file": _("The file is larger than 2 MiB: is it a definitions file?")})
+            text = upload.read().decode("utf-8", errors="replace")
+        if not text:
+            raise forms.ValidationError({"file": _("Choose a definitions file.")})
+        try:
+            cleaned["plan"] = definitions.plan(json.loads(text))
+        except ValueError:
+            raise forms.ValidationError({"file": _("The file is not JSON: choose a definitions file.")}) from None
+        except definitions.DocumentError as error:
+            raise forms.ValidationError({"file": str(error)}) from None
+        cleaned["document"] = text
+        return cleaned
+
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+
+
+def refused_items(request, import_plan):
+    """Connections the user may not create or change, by the provider models' permissions."""
+    refused = []
+    for item in import_plan.items:
+        if item.action not in ("create", "update"):
+            continue
+        opts = type(item.instance)._meta
+        needed = "add" if item.action == "create" else "change"
+        if not request.user.has_perm(f"{opts.app_label}.{needed}_{opts.model_name}"):
+            refused.append(item.label)
+    return refused
+
+
+def import_view(model_admin, request):
+    """Upload a definitions file, see what would change (the dry run), then Apply."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    import_plan = None
+    if request.method == "POST" and form.is_valid():
+        import_plan = form.cleaned_data["plan"]
+        refused = refused_items(request, import_plan)
+        if "_apply" in request.POST and import_plan.valid and not refused:
+            definitions.apply(import_plan, request.user)
+            counts = {action: import_plan.count(action) for action in ("create", "update", "unchanged")}
+            model_admin.message_user(
+                request,
+                _("Imported: %(create)d created, %(update)d updated, %(unchanged)d unchanged.") % counts,
+                messages.SUCCESS,
+            )
+            for item in import_plan.items:
+                if item.secrets_to_enter:
+                    model_admin.message_user(
+                        request,
+                        _("%(connection)s: enter %(secrets)s.")
+                        % {"connection": item.label, "secrets": ", ".join(item.secrets_to_enter)},
+                        messages.WARNING,
+                    )
+            return HttpResponseRedirect(reverse("admin:connectors_connection_changelist"))
+        for label in refused:
+            model_admin.message_user(
+                request, _("%(connection)s: you may not create or change it.") % {"connection": label}, messages.ERROR
+            )
+        form = ImportForm(initial={"document": form.cleaned_data["document"]})
+        can_apply = import_plan.valid and not refused and (import_plan.count("create") or import_plan.count("update"))
+    else:
+        can_apply = False
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": _("Import connection definitions"),
+        "form": form,
+        "plan": import_plan,
+        "can_apply": can_apply,
+    }
+    return TemplateResponse(request, "admin/connectors/import_definitions.html", context)

@@ -1,0 +1,97 @@
+"""What the background worker does with connections (the tasks in connectors/engine/tasks.py call these):
+renew one due connection, and sweep for the due ones."""
+
+import logging
+
+from django.utils import timezone
+
+from connectors.core import failures, token_state
+from connectors.core.app_settings import app_settings
+from connectors.engine import alerts, circuit, claims, queue, renewal, schedule
+from connectors.engine.runner import run_concurrently, with_provider_fields
+from connectors.models import Connection, Status
+from connectors.partners import grants
+
+logger = logging.getLogger("connectors.engine.worker")
+
+RENEWED, NOT_DUE, WAITING, FAILED, REAUTHORIZE = "renewed", "not due", "waiting for host", "failed", "reauthorize"
+
+
+def renew_due(pk, enqueue=None):
+    """Renew connection `pk` if its renewal is due; the outcome as one of the words above.
+    `enqueue(pk, at)` plans the next renewal (default: a task at once)."""
+    connection = with_provider_fields(Connection.objects.filter(pk=pk)).first()
+    if connection is None:
+        return NOT_DUE
+    connection = connection.specific
+    if not schedule.is_due(connection, timezone.now()):
+        return NOT_DUE
+    host = circuit.host_key(connection.token_url)
+    holder = claims.new_holder()
+    allowed, probing = circuit.admit(host, holder)
+    if not allowed:
+        return WAITING
+    before = connection.token_obtained_at
+    failure = None
+    try:
+        renewal.renew(connection, is_due=schedule.is_due, honour_backoff=False, just_read=True, enqueue=enqueue)
+    except failures.OAuthFailure as error:
+        failure = error
+    finally:
+        renewed = failure is None and connection.token_obtained_at != before
+        if failure is not None and failure.kind != "busy":
+            circuit.record(host, failure, holder, probing)
+        elif renewed or probing:
+            circuit.record(host, None if renewed else failure, holder, probing)
+    if failure is None:
+        return RENEWED if renewed else NOT_DUE  # a success ends any episode: nothing to tell
+    outcome = _after_failure(connection, failure)
+    alerts.check(pk)
+    return outcome
+
+
+def _after_failure(connection, failure):
+    if failure.kind in ("not_authorized", "needs_reauthorization"):
+        reason = grants.of(connection).unrenewable_reason
+        if reason:
+            # Nothing to renew with: only the operator can get a new token.
+            Connection.objects.filter(pk=connection.pk, status=Status.AUTHORIZED).update(
+                **token_state.needs_reauthorization(reason)
+            )
+        return REAUTHORIZE
+    connection.refresh_from_db(fields=["status"])
+    return REAUTHORIZE if connection.status == Status.NEEDS_REAUTHORIZATION else FAILED
+
+
+def renew_many(pks):
+    """Renew the due ones of `pks` at once on RENEWAL_WORKERS threads; {outcome: count}."""
+    planned = schedule.DeferredEnqueues()
+    try:
+        outcomes = run_concurrently(lambda pk: _renew_safely(pk, planned), pks, workers=app_settings.RENEWAL_WORKERS)
+    finally:
+        planned.flush()
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _renew_safely(pk, enqueue):
+    try:
+        return renew_due(pk, enqueue)
+    except Exception as error:  # noqa: BLE001 (one connection's bug must not stop the batch)
+        logger.error("renewing connection %s raised %s", pk, type(error).__name__)
+        return FAILED
+
+
+def sweep():
+    """Plan what has no plan, then enqueue the due renewals in batches; the number enqueued."""
+    schedule.plan_unplanned()
+    if queue.is_pending("renew_batch"):
+        # The last sweep's batches are still queued (a busy or stopped worker): enqueueing the
+        # same connections again would only queue duplicates.
+        return 0
+    ids = schedule.due_connection_ids()
+    for batch in schedule.batches(ids):
+        queue.enqueue("renew_batch", batch)
+    return len(ids)

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from .views import oauth_callback
-
-urlpatterns = [
-    # One callback URL per connection (connectors/callback.py); the shared one for older flows.
-    path("callback/<int:connection_id>/", oauth_callback, name="oauth_callback_connection"),
-    path("callback/", oauth_callback, name="oauth_callback"),
-]
