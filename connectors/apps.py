@@ -16,7 +16,12 @@ class ConnectorsConfig(AppConfig):
         from connectors.core.app_settings import app_settings
         from connectors.core.validators import is_loopback, split_host_entry
         from connectors.engine import revocation, tasks, tokens
+        from connectors.partners.providers import catalog
         from connectors.store import checks  # noqa: F401  (registers the start-up checks)
+
+        # The provider templates are data: a file the schema refuses stops the start here,
+        # naming the file and the field (catalog.CatalogError), not later at a partner.
+        catalog.templates()
 
         # The layers below the engine reach it only through what is registered here: the
         # models' token methods, and the background tasks that the engine enqueues by name.

@@ -274,6 +274,17 @@ class GenericConnection(Connection):
     )
     username = models.CharField(gettext_lazy("Username"), max_length=255, blank=True)
     password = SecretCharField(gettext_lazy("Password"), max_length=500, blank=True)
+    # RFC 7009: off unless the server is known to revoke single tokens (then Regenerate revokes
+    # the replaced refresh token; at a server that ends the whole grant that would end the new
+    # authorization too). connectors/revocation.py asks it.
+    revokes_single_tokens = models.BooleanField(gettext_lazy("The server revokes single tokens"), default=False)
+    # The provider template (connectors/providers/catalog/) and the values entered for it; blank
+    # and empty: fully generic.
+    template = models.CharField(gettext_lazy("Template"), max_length=40, blank=True)
+    template_values = models.JSONField(default=dict, blank=True, editable=False)
+    # Non-secret fields of the last authorization's token answer a template needs (Salesforce's
+    # instance_url, where its test request goes).
+    token_details = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = gettext_lazy("OpenID Connect / OAuth 2.0 connection")

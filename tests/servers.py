@@ -69,6 +69,13 @@ class AuthServer:
     def url(self, path):
         return self.base_url + path
 
+    def shaped(self, url_or_host, path=""):
+        """A provider's `https://host/...` URL (or a host and a path) as the server shaped like
+        that provider answers it here: `http://127.0.0.1:port/hosts/host/...`
+        (tests/authserver/shapes.py)."""
+        host_and_path = url_or_host.removeprefix("https://") + path
+        return f"{self.base_url}/hosts/{host_and_path}"
+
     def _control(self, method, path):
         response = requests.request(method, self.url(path), timeout=10)
         response.raise_for_status()

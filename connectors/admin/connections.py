@@ -91,6 +91,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
             "connectors/tabs.js",
             "connectors/test_connection.js",
             "connectors/derive_urls.js",
+            "connectors/templates.js",
         )
 
     def get_actions(self, request):

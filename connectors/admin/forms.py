@@ -62,8 +62,13 @@ class ConnectionForm(forms.ModelForm):
         for name, choices in self.provider.field_choices.items():
             if name in self.fields:
                 self.fields[name].widget = forms.Select(choices=choices())
+        for name, attributes in self.provider.widget_attributes().items():
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(attributes)
         if "scope" in self.fields and not stored.pk:
             self.initial.setdefault("scope", self.provider.default_scope)
+        for name, value in self.provider.form_only_initial(stored).items():
+            self.initial.setdefault(name, value)
         for name in self.secret_fields:
             if name in self.fields:
                 is_set = bool(stored.pk and getattr(stored, name))
@@ -83,6 +88,8 @@ class ConnectionForm(forms.ModelForm):
         for name, sentence in self.prefill_errors.items():
             self.add_error(name if name in self.fields else None, sentence)
         self._check_clear_or_new_secret(cleaned)
+        # Before the model's rules run on the instance (ModelForm._post_clean).
+        self.provider.store_form_only_values(self.instance, cleaned)
         if self.errors:
             return cleaned
         self._fill_derived_urls(cleaned)
@@ -190,7 +197,9 @@ class ConnectionForm(forms.ModelForm):
                 continue
             if name in self.secret_fields and not self.cleaned_data.get(name):
                 continue
-            labels.append(self.fields[name].label)  # lazy: the event shows it in the reader's language
+            label = self.fields[name].label
+            # A template parameter's label is data in each language: the event keeps its English.
+            labels.append(getattr(label, "en", label))  # lazy: the event shows it in the reader's language
         return labels
 
 
@@ -219,6 +228,14 @@ def secret_form_fields(model):
     return fields
 
 
+def form_only_fields(provider):
+    """Text inputs for the provider's values that are no model field (template parameters)."""
+    return {
+        name: forms.CharField(label=label, help_text=help_text, required=False, max_length=200)
+        for name, (label, help_text) in provider.form_only_fields().items()
+    }
+
+
 def connection_form_class(provider, model):
     return type(
         f"{model.__name__}Form",
@@ -227,6 +244,7 @@ def connection_form_class(provider, model):
             "provider": provider,
             "secret_fields": secret_fields(model),
             **secret_form_fields(model),
+            **form_only_fields(provider),
             "Meta": type("Meta", (), {"model": model, "exclude": ()}),
         },
     )

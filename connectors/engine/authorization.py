@@ -79,10 +79,16 @@ def authorized(connection, grant, token, user):
     token_state.store_token(connection, token, new_authorization=True)
     # Asked once, outside any transaction: whom the new token acts for (the person who logged
     # in; other grants name their account without asking).
+    # Fields of the answer the provider needs later (a template's instance_url), before the
+    # account is asked: its address may be one of them.
+    details = connection.provider_info.details_from_token(connection, token)
+    kept = ["token_details"] if hasattr(connection, "token_details") else []
+    if kept:
+        connection.token_details = details
     connection.token_account = (
-        accounts.account_of_token(connection, connection.access_token) if grant.operator_logs_in else ""
+        accounts.account_of_token(connection, connection.access_token, token) if grant.operator_logs_in else ""
     )
-    connection.save(update_fields=[*token_state.TOKEN_FIELDS, "token_account"])
+    connection.save(update_fields=[*token_state.TOKEN_FIELDS, "token_account", *kept])
     schedule.after_new_authorization(connection)  # the worker keeps it alive from now on
     events.record(connection, "authorized", user)
     # Not display.expiry_in_words: the badges' module sits above this flow (it reads health).

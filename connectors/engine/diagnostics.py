@@ -39,6 +39,11 @@ sentences.register(
         "test_settings_work": gettext_lazy(
             "the settings work: a token was issued and %(host)s answered the test request."
         ),
+        "test_token_only": gettext_lazy(
+            "%(host)s issued a token. No test request was made: this grant's tokens act for no user, so the user "
+            "info endpoint cannot answer them. Enter a Probe URL (a cheap read-only address of the partner's API) "
+            "on the Connection tab to test the token too."
+        ),
         "test_not_authorized_unsaved": gettext_lazy("Not authorized yet: save, then click Generate."),
         "test_before_saving": gettext_lazy("Tested before saving, with the settings saved: %(sentence)s"),
         "test_unsaved": gettext_lazy("Unsaved settings tested against %(urls)s: %(sentence)s"),
@@ -145,14 +150,21 @@ def run_test(connection, *, record=False, user=None):
         # What Test does first is the grant's: the stored token (authorization code) or a fresh
         # one, so that the entered credentials are what is tested.
         access_token = grants.of(connection).token_for_test(connection, tokens.get_access_token)
-        step = PROBE_STEP
-        status = oauth.probe(connection, access_token)
+        probe_url = connection.provider_info.probe_url(connection)
+        if probe_url:
+            step = PROBE_STEP
+            status = oauth.probe(connection, access_token)
     except failures.OAuthFailure as failure:
         result = TestResult(False, step, failure.status, _ms(started), failure.message)
     else:
-        host = failures.host_of(connection.provider_info.probe_url(connection))
-        words = Sentence(grants.of(connection).passed_sentence_code, host=host)
-        result = TestResult(True, step, status, _ms(started), words)
+        if probe_url:
+            words = Sentence(grants.of(connection).passed_sentence_code, host=failures.host_of(probe_url))
+            result = TestResult(True, step, status, _ms(started), words)
+        else:
+            # Nothing to call with the token (a client credentials token and no Probe URL): the
+            # token is what could be tested.
+            words = Sentence("test_token_only", host=failures.host_of(connection.token_url))
+            result = TestResult(True, TOKEN_STEP, None, _ms(started), words)
     if record and connection.pk:
         record_outcome(connection, result, user)
     return result
@@ -184,7 +196,7 @@ def urls_used(connection):
     """Every URL a test of these settings may send credentials or a token to."""
     urls = [getattr(connection, name, "") for name in connection.provider_info.url_fields]
     try:
-        urls.append(connection.provider_info.probe_url(connection).split("?", 1)[0])
+        urls.append(connection.provider_info.probe_url(connection).split("?", 1)[0])  # "" dropped below
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         pass  # no probe URL can be built from these settings
     return list(dict.fromkeys(url for url in urls if url))

@@ -40,6 +40,11 @@ sentences.register(
         "revocation_skipped": gettext_lazy(
             "The previous refresh token was not revoked: at %(provider)s that would also end the new authorization."
         ),
+        "revocation_skipped_choice": gettext_lazy(
+            "The previous refresh token was not revoked: this connection does not say that its server revokes "
+            "single tokens, and revoking at a server that ends the whole grant would also end the new "
+            "authorization."
+        ),
     }
 )
 
@@ -66,17 +71,18 @@ def after_replacement(connection: "Connection", old_refresh_token: str, user: An
         return
     if not can_revoke(connection, old_refresh_token):
         return
-    if connection.provider_info.revocation_ends_grant:
+    if connection.provider_info.revocation_ends_grant_of(connection):
         # Revoking it would end the client's whole grant at this provider, the new
         # authorization included (Keycloak removes the consent and every client session).
-        events.record(
-            connection,
-            "revocation skipped",
-            user,
-            detail=Sentence("revocation_skipped", provider=sentences.Label(connection.provider_info.label)),
-        )
+        events.record(connection, "revocation skipped", user, detail=_skipped_sentence(connection))
         return
     transaction.on_commit(partial(_revoke_replaced, connection, old_refresh_token, user))
+
+
+def _skipped_sentence(connection: "Connection") -> Sentence:
+    if connection.provider_info.revocation_ends_grant:  # a fact of the provider (Keycloak)
+        return Sentence("revocation_skipped", provider=sentences.Label(connection.provider_info.label))
+    return Sentence("revocation_skipped_choice")  # the connection's choice (the generic provider)
 
 
 def _revoke_replaced(connection: "Connection", refresh_token: str, user: Any) -> None:
@@ -92,7 +98,7 @@ def after_host_change(stored: "Connection", user: Any = None) -> None:
     change is committed."""
     if not can_revoke(stored, stored.refresh_token):
         return
-    if stored.provider_info.revocation_ends_grant and _shares_the_grant(stored):
+    if stored.provider_info.revocation_ends_grant_of(stored) and _shares_the_grant(stored):
         return
     transaction.on_commit(partial(_revoke_replaced, copy.copy(stored), stored.refresh_token, user))
 
@@ -110,7 +116,7 @@ def on_pre_delete(sender: type, instance: object, **kwargs: Any) -> None:
         return
     if not can_revoke(instance, instance.refresh_token):
         return
-    if instance.provider_info.revocation_ends_grant and _shares_the_grant(instance):
+    if instance.provider_info.revocation_ends_grant_of(instance) and _shares_the_grant(instance):
         logger.info(
             "connection %s (%s) deleted: its refresh token was not revoked, because another connection "
             "uses the same client there and revoking would end its authorization too.",

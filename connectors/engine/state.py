@@ -23,7 +23,12 @@ SESSION_KEY = "partner_connections_oauth"
 
 
 class StateError(Exception):
-    """The callback's state is unusable; the message says why, in the operator's words."""
+    """The callback's state is unusable; the message says why, in the operator's words.
+    `connection` is the id of the connection the state was issued for, when it is known."""
+
+    def __init__(self, message, connection=None):
+        super().__init__(message)
+        self.connection = connection
 
 
 class Flow(NamedTuple):
@@ -75,14 +80,22 @@ def consume(request, state, connection_id=None, iss=None):
                 "session: start again with Generate."
             )
         )
+    try:
+        _check(record, request, connection_id, iss)
+    except StateError as refused:
+        refused.connection = record["connection"]
+        raise
+    # The connection comes from the stored record, never from the request: an answer can only
+    # ever complete the authorization it was issued for.
+    return Flow(record["connection"], record["verifier"], record.get("redirect_uri"))
+
+
+def _check(record, request, connection_id, iss):
     if time.time() - record["issued_at"] > app_settings.STATE_MAX_AGE_SECONDS:
         raise StateError(_("The authorization took too long and expired: start again with Generate."))
     if record["user"] != request.user.pk:
         raise StateError(_("This authorization was started by another user: start again with Generate."))
     _check_mix_up(record, connection_id, iss)
-    # The connection comes from the stored record, never from the request: an answer can only
-    # ever complete the authorization it was issued for.
-    return Flow(record["connection"], record["verifier"], record.get("redirect_uri"))
 
 
 def _check_mix_up(record, connection_id, iss):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy
 
-from connectors.core import failures, sentences
+from connectors.core import failures, sentences, text
 from connectors.partners import answers, oauth
 from connectors.partners.http import json_body, partner_session
 
@@ -87,7 +87,11 @@ sentences.register(
         "no_metadata": gettext_lazy(
             "%(host)s published no authorization server metadata (HTTP %(status)s at its discovery address): "
             "check the Issuer URL, or fill in the endpoints yourself."
-        )
+        ),
+        "issuer_mismatch": gettext_lazy(
+            "The discovery document at %(host)s names another issuer (%(named)s) than the one it was fetched for "
+            "(%(expected)s): its endpoints belong to that issuer. Enter the Issuer URL the partner documents."
+        ),
     }
 )
 
@@ -97,10 +101,25 @@ OAUTH_AUTHORIZATION_SERVER = "/.well-known/oauth-authorization-server"
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint")
 
 
+def is_metadata_url(value):
+    return OPENID_CONFIGURATION in value or OAUTH_AUTHORIZATION_SERVER in value
+
+
+def issuer_of_metadata_url(url):
+    """The issuer a metadata address belongs to (OpenID Connect Discovery §4: the prefix of
+    /.well-known/openid-configuration; RFC 8414 §3.1: the origin and the path after
+    /.well-known/oauth-authorization-server)."""
+    if OPENID_CONFIGURATION in url:
+        return url.split(OPENID_CONFIGURATION, 1)[0]
+    origin, _separator, path = url.partition(OAUTH_AUTHORIZATION_SERVER)
+    return origin + path
+
+
 def metadata_urls(issuer_or_document):
     """The addresses to try, in order: the document itself when one was typed, else OpenID
-    Connect Discovery's and then RFC 8414's for the issuer."""
-    if OPENID_CONFIGURATION in issuer_or_document or OAUTH_AUTHORIZATION_SERVER in issuer_or_document:
+    Connect Discovery's and then RFC 8414's for the issuer (each drops a terminating "/" of the
+    issuer before inserting its well-known part)."""
+    if is_metadata_url(issuer_or_document):
         return [issuer_or_document]
     issuer = issuer_or_document.rstrip("/")
     parts = urlsplit(issuer)
@@ -108,9 +127,20 @@ def metadata_urls(issuer_or_document):
     return [issuer + OPENID_CONFIGURATION, origin + OAUTH_AUTHORIZATION_SERVER + parts.path.rstrip("/")]
 
 
+def names_issuer(document, fetched_for):
+    """OpenID Connect Discovery §4.3 and RFC 8414 §3.3: the document's `issuer` must be the
+    issuer whose address it was fetched from. An issuer with and without a terminating "/" has
+    the same metadata address, so those two are the same here; the document's value is the one
+    stored (and compared exactly afterwards, RFC 9207 §2.4)."""
+    named = document.get("issuer")
+    return isinstance(named, str) and (named == fetched_for or named.rstrip("/") == fetched_for.rstrip("/"))
+
+
 def fetch_metadata(issuer_or_document):
-    """The server's metadata document (a dict naming at least its token endpoint); raises
-    OAuthFailure with a sentence naming the issuer field when there is none."""
+    """The server's metadata document (a dict naming at least its token endpoint and the issuer
+    it was fetched for); raises OAuthFailure with a sentence naming the issuer field when there
+    is none, or when it belongs to another issuer."""
+    expected = issuer_of_metadata_url(issuer_or_document) if is_metadata_url(issuer_or_document) else issuer_or_document
     status = None
     for url in metadata_urls(issuer_or_document):
         with answers.guard(url):  # a malformed document is a failure sentence too
@@ -118,6 +148,14 @@ def fetch_metadata(issuer_or_document):
             status = response.status_code
             document = json_body(response) if status == 200 else None
         if isinstance(document, dict) and isinstance(document.get("token_endpoint"), str):
+            if not names_issuer(document, expected):
+                raise failures.failure(
+                    "issuer_mismatch",
+                    None,
+                    host=failures.host_of(url),
+                    named=text.partner_words(document.get("issuer"), 200) or "—",
+                    expected=expected,
+                )
             return document
     raise failures.failure(
         "no_discovery", status, "no_metadata", host=failures.host_of(issuer_or_document), status=status or 0

@@ -158,6 +158,8 @@ def authorization_url(connection, redirect_uri, state, verifier):
         # OpenID Connect Core §11: without prompt=consent a provider ignores offline_access, and
         # the refresh token then dies with the operator's login session at the provider.
         extra["prompt"] = "consent"
+    # The provider's own (a template's access_type=offline, audience, …).
+    extra.update(connection.provider_info.extra_authorization_parameters(connection))
     url, _state = session.authorization_url(
         connection.authorization_url, state=state, code_challenge=challenge, code_challenge_method="S256", **extra
     )

@@ -25,6 +25,21 @@ def provider_sentence(value, limit=200):
     return text.partner_words(value, limit, first_sentence=True)
 
 
+def _page_of(request, connection_id):
+    """The connection's change page, on the OAuth 2.0 tab where the token and its result are;
+    None when there is no such connection or the user may not see it."""
+    connection = Connection.objects.filter(pk=connection_id).first() if connection_id else None
+    if connection is None:
+        return None
+    opts = connection.specific._meta
+    if not (
+        request.user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        or request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+    ):
+        return None
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]) + "#oauth"
+
+
 @staff_member_required
 def oauth_callback(request, connection_id=None):
     overview = reverse("admin:connectors_connection_changelist")
@@ -32,7 +47,9 @@ def oauth_callback(request, connection_id=None):
         flow = state.consume(request, request.GET.get("state"), connection_id, request.GET.get("iss"))
     except state.StateError as refused:
         messages.error(request, str(refused))
-        return HttpResponseRedirect(overview)
+        # Back where the operator clicked Generate: the connection the state was issued for, or
+        # the one whose callback URL the answer arrived at.
+        return HttpResponseRedirect(_page_of(request, refused.connection or connection_id) or overview)
     finally:
         # The state is used up now, whatever happens next: saved before any partner is asked,
         # so that no failure later in this request leaves it usable again.
@@ -47,8 +64,7 @@ def oauth_callback(request, connection_id=None):
     if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
         messages.error(request, _("You may not change this connection."))
         return HttpResponseRedirect(overview)
-    # Back on the OAuth 2.0 tab, where the token and its result are.
-    page = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[connection.pk]) + "#oauth"
+    page = _page_of(request, connection.pk)
 
     error = _provider_words(request, "error", 60)
     if error or not request.GET.get("code"):

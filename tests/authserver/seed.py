@@ -18,6 +18,9 @@ DEFAULT_REDIRECT_URIS = "http://127.0.0.1/oauth/callback/ http://localhost/oauth
 CREDENTIALS = {
     "username": "operator",
     "password": "correct horse",
+    "first_name": "Olga",
+    "last_name": "Operator",
+    "email": "operator@example.com",
     "tenant": TENANT,
     # Inverbis: public client, authorization code + PKCE (S256), no secret.
     "inverbis_client_id": "inverbis-public-client",
@@ -86,7 +89,8 @@ APPLICATIONS = {
         "client_type": "confidential",
         "grant": "authorization-code",
         "secret": CREDENTIALS["generic_client_secret"],
-        "scopes": ["openid", "offline_access", "profile", "email"],
+        # Salesforce's templates ask for api and refresh_token (its name for offline access).
+        "scopes": ["openid", "offline_access", "profile", "email", "api", "refresh_token"],
     },
 }
 
@@ -103,6 +107,9 @@ def seed():
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=CREDENTIALS["username"])
     user.set_password(CREDENTIALS["password"])
+    # What a conforming userinfo answers for scopes profile and email.
+    user.first_name, user.last_name = CREDENTIALS["first_name"], CREDENTIALS["last_name"]
+    user.email = CREDENTIALS["email"]
     user.save()
 
     Application = get_application_model()

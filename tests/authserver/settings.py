@@ -66,6 +66,7 @@ TIME_ZONE = "UTC"
 SCOPES = {
     "openid": "OpenID Connect sign-in",
     "offline_access": "Offline access (refresh tokens)",
+    "refresh_token": "Refresh tokens (Salesforce's name for offline access)",
     "profile": "Your profile",
     "email": "Your e-mail address",
     "api": "Invenias API",

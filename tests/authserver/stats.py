@@ -12,6 +12,7 @@ _by_grant_type = Counter()
 _by_provider = Counter()
 _revocations = Counter()  # RFC 7009 revocation requests, by provider
 _client_authentication = Counter()  # "provider client_authentication" of each token request
+_parameters = {}  # "provider endpoint" -> the recorded parameters of its last request
 
 
 def record(provider, grant_type, client_authentication=""):
@@ -26,6 +27,11 @@ def record_revocation(provider):
         _revocations[provider] += 1
 
 
+def record_parameters(provider, endpoint, parameters):
+    with _lock:
+        _parameters[f"{provider} {endpoint}"] = dict(parameters)
+
+
 def snapshot():
     with _lock:
         return {
@@ -34,6 +40,7 @@ def snapshot():
             "by_provider": dict(_by_provider),
             "revocations": dict(_revocations),
             "client_authentication": dict(_client_authentication),
+            "parameters": dict(_parameters),
         }
 
 
@@ -43,3 +50,4 @@ def reset():
         _by_provider.clear()
         _revocations.clear()
         _client_authentication.clear()
+        _parameters.clear()

@@ -1,7 +1,7 @@
 """Routes shaped like each partner's, plus the login page and /_test/ controls."""
 
 from django.contrib.auth.views import LoginView
-from django.urls import path
+from django.urls import path, re_path
 from oauth2_provider.views import AuthorizationView
 
 from . import views
@@ -42,8 +42,17 @@ urlpatterns = [
         ),
     ),
     path("oidc/token", views.CountingTokenView.as_view(provider="generic")),
-    path("oidc/userinfo", views.userinfo),
-    path("oidc/revoke", views.CountingRevokeView.as_view(provider="generic")),
+    # A conforming userinfo (only `sub` for scope openid), and a revocation that ends the whole
+    # grant, as the certified servers do by default.
+    path("oidc/userinfo", views.conforming_userinfo),
+    path("oidc/revoke", views.GrantEndingRevokeView.as_view(provider="generic")),
+    # Servers shaped like particular providers and issuer shapes (tests/authserver/shapes.py):
+    # everything under /hosts/<host>/, and RFC 8414's path-inserted metadata address of each.
+    re_path(r"^hosts/(?P<host>[a-z0-9.-]+)/(?P<path>.*)$", views.shaped_server),
+    re_path(
+        r"^\.well-known/oauth-authorization-server/hosts/(?P<host>[a-z0-9.-]+)(?:/(?P<path>.*))?$",
+        views.shaped_rfc8414_metadata,
+    ),
     # Test controls
     path("_test/stats", views.test_stats),
     path("_test/reset", views.test_reset),

@@ -5,6 +5,7 @@ views only add each partner's URL shape, its API probes and the /_test/
 control endpoints.
 """
 
+import json
 import threading
 from datetime import timedelta
 from functools import wraps
@@ -16,9 +17,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
-from oauth2_provider.views import RevokeTokenView, TokenView
+from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
-from . import stats
+from . import shapes, stats
 from .seed import TENANT
 
 KNOWN_REALMS = {TENANT}
@@ -184,6 +185,23 @@ def userinfo(request):
     return JsonResponse({"sub": f"user-{user.pk}", "preferred_username": user.get_username()})
 
 
+@require_http_methods(["GET", "POST"])
+@bearer_required()
+def conforming_userinfo(request):
+    """OpenID Connect Core §5.4 as a certified server applies it: `sub` always, the profile
+    claims only for scope `profile`, the e-mail only for scope `email`."""
+    token = request.access_token
+    if token.user is None:  # a client credentials token has no user
+        return JsonResponse({"error": "invalid_token", "error_description": "No user."}, status=401)
+    scopes = set(token.scope.split())
+    claims = {"sub": f"user-{token.user.pk}"}
+    if "profile" in scopes:
+        claims.update(name=token.user.get_full_name(), preferred_username=token.user.get_username())
+    if "email" in scopes:
+        claims.update(email=token.user.email, email_verified=True)
+    return JsonResponse(claims)
+
+
 @require_GET
 def openid_configuration(request):
     issuer = request.build_absolute_uri(request.path.removesuffix("/.well-known/openid-configuration"))
@@ -224,6 +242,103 @@ def root_metadata(request):
             "authorization_response_iss_parameter_supported": True,
         }
     )
+
+
+class GrantEndingRevokeView(CountingRevokeView):
+    """RFC 7009 §2.1 lets a server revoke more than the one token: revoking a refresh token
+    here ends the client's whole grant for that user (every access and refresh token of it, the
+    newest included), as Keycloak, Google, Auth0 and many certified servers do by default."""
+
+    def post(self, request, *args, **kwargs):
+        refresh = get_refresh_token_model().objects.filter(token=request.POST.get("token", "")).first()
+        if refresh is not None:
+            for other in get_refresh_token_model().objects.filter(
+                user=refresh.user, application=refresh.application, revoked__isnull=True
+            ):
+                other.revoke()
+            get_access_token_model().objects.filter(user=refresh.user, application=refresh.application).delete()
+        return super().post(request, *args, **kwargs)
+
+
+# --- Servers shaped like particular providers (tests/authserver/shapes.py) ------
+
+_ENDPOINT = "/_/"
+# Parameters a provider's quirks add to its requests, recorded for /_test/stats (never secrets).
+RECORDED_PARAMETERS = ("access_type", "prompt", "audience", "scope")
+
+
+def _shape_or_404(host):
+    shape = shapes.SHAPES.get(host)
+    if shape is None:
+        return None, JsonResponse({"error": "not_found"}, status=404)
+    return shape, None
+
+
+@csrf_exempt
+def shaped_server(request, host, path=""):
+    """Everything a provider-shaped server answers under /hosts/<host>/ (see shapes.py)."""
+    shape, missing = _shape_or_404(host)
+    if missing:
+        return missing
+    base = request.build_absolute_uri("/").rstrip("/")
+    path = f"/{path}"
+    if path.endswith(shapes.OPENID_CONFIGURATION):
+        if not shape.openid_discovery:
+            return JsonResponse({"error": "not_found"}, status=404)
+        issuer = shapes.issuer(base, host, shape, path.removesuffix(shapes.OPENID_CONFIGURATION))
+        return JsonResponse(shapes.metadata(issuer, shape, settings.SCOPES))
+    if path.endswith("services/oauth2/userinfo"):  # Salesforce's userinfo at its instance_url
+        return conforming_userinfo(request)
+    head, found, endpoint = path.rpartition(_ENDPOINT)
+    if not found:
+        return JsonResponse({"error": "not_found"}, status=404)
+    issuer = shapes.issuer(base, host, shape, head)
+    provider = f"hosts/{host}"
+    parameters = request.GET if request.method == "GET" else request.POST
+    if endpoint in ("authorize", "token"):
+        recorded = {name: parameters[name] for name in RECORDED_PARAMETERS if name in parameters}
+        stats.record_parameters(provider, endpoint, recorded)
+    if endpoint == "authorize":
+        view = offline_access_needs_consent(_authorize_view)
+        response = csrf_protect(view)(request)
+        if shape.iss_in_answers:
+            response = _with_iss(response, issuer)
+        return response
+    if endpoint == "token":
+        response = CountingTokenView.as_view(provider=provider)(request)
+        if shape.instance_url and response.status_code == 200:
+            answer = json.loads(response.content)
+            answer["instance_url"] = f"{base}/hosts/{host}"
+            response = JsonResponse(answer, status=200)
+        return response
+    if endpoint == "userinfo":
+        return conforming_userinfo(request)
+    if endpoint == "revoke" and shape.revocation:
+        view = GrantEndingRevokeView if shape.revocation == "grant" else CountingRevokeView
+        return view.as_view(provider=provider)(request)
+    return JsonResponse({"error": "not_found"}, status=404)
+
+
+_authorize_view = AuthorizationView.as_view(template_name="authserver/authorize.html")
+
+
+def _with_iss(response, issuer):
+    location = response.get("Location", "") if response.status_code in (301, 302, 303) else ""
+    if "state=" in location and ("code=" in location or "error=" in location):
+        response["Location"] = _add_iss_to_redirect(location, issuer)
+    return response
+
+
+@require_GET
+def shaped_rfc8414_metadata(request, host, path=""):
+    """RFC 8414 §3.1's path-inserted address of a shaped server's metadata."""
+    shape, missing = _shape_or_404(host)
+    if missing:
+        return missing
+    if not shape.rfc8414_discovery:
+        return JsonResponse({"error": "not_found"}, status=404)
+    issuer = shapes.issuer(request.build_absolute_uri("/").rstrip("/"), host, shape, f"/{path or ''}")
+    return JsonResponse(shapes.metadata(issuer, shape, settings.SCOPES))
 
 
 # --- Invenias ---------------------------------------------------------------

@@ -31,7 +31,8 @@ def test_saving_an_issuer_discovers_the_endpoints_which_stay_editable(admin_clie
     assert connection.token_url == auth_server.generic_token_url
     assert connection.userinfo_url == auth_server.generic_userinfo_url
     assert connection.revocation_url == auth_server.generic_revocation_url
-    assert connection.probe_url == auth_server.generic_userinfo_url  # the default test request
+    # Blank Probe URL: the test request goes to the user info endpoint.
+    assert connection.probe_url == "" and connection.provider_info.probe_url(connection) == connection.userinfo_url
     # Shown on the page, and an endpoint typed by the operator is kept on the next save.
     page = admin_client.get(change_url(MODEL, connection.pk)).content.decode()
     assert f'value="{auth_server.generic_token_url}"' in page

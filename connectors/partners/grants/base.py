@@ -83,6 +83,8 @@ class Grant:
     invalid_grant_sentence_code = "token_refused"
     # A person logs in at the provider to get the first token (and again when it dies).
     operator_logs_in = False
+    # Its tokens act for a user (so a userinfo endpoint can answer them).
+    token_acts_for_a_user = True
     # The secrets it cannot do without (fields; diagnostics names each in a sentence).
     required_secrets: tuple[str, ...] = ()
     # The event recorded when a renewal fails.

@@ -20,6 +20,8 @@ class ClientCredentials(Grant):
     words = gettext_lazy("client credentials")
     has_generate_button = False
     token_on_demand = True
+    # The client's own token: no user, so a userinfo endpoint refuses it.
+    token_acts_for_a_user = False
     required_secrets = ("client_secret",)
     invalid_grant_sentence_code = "invalid_grant_client"
 

@@ -91,6 +91,21 @@ class Provider:
         any transaction. Most providers derive their URLs without asking anyone: ({}, {})."""
         return {}, {}
 
+    def form_only_fields(self) -> dict[str, tuple[Any, Any]]:
+        """{form field: (label, help text)} of inputs the form shows that are no model field (the
+        generic provider's template parameters); stored by store_form_only_values()."""
+        return {}
+
+    def widget_attributes(self) -> dict[str, dict[str, str]]:
+        """{field: HTML attributes} the form's scripts read (e.g. which inputs a choice needs)."""
+        return {}
+
+    def form_only_initial(self, connection: "Connection") -> dict[str, str]:
+        return {}
+
+    def store_form_only_values(self, connection: "Connection", values: Mapping[str, Any]) -> None:
+        """Put the form-only inputs' values on the connection before its rules run."""
+
     def derive_urls(self, values: Mapping[str, Any]) -> dict[str, str]:
         """Return {url field: default URL} from the form's other values ({} when not derivable)."""
         return {}
@@ -98,6 +113,21 @@ class Provider:
     def extra_token_parameters(self, connection: "Connection") -> dict[str, str]:
         """Provider-specific fields added to the body of its token requests."""
         return {}
+
+    def extra_authorization_parameters(self, connection: "Connection") -> dict[str, str]:
+        """Provider-specific parameters added to the authorization request (e.g. Google's
+        access_type=offline)."""
+        return {}
+
+    def details_from_token(self, connection: "Connection", token: Mapping[str, Any]) -> dict[str, str]:
+        """Non-secret fields of a new authorization's token answer to keep (e.g. Salesforce's
+        instance_url); {} when the provider needs none."""
+        return {}
+
+    def revocation_ends_grant_of(self, connection: "Connection") -> bool:
+        """Whether revoking one of this connection's refresh tokens ends its whole grant (see
+        revocation_ends_grant); the generic provider asks the connection."""
+        return self.revocation_ends_grant
 
     def issuer(self, connection: "Connection") -> str | None:
         """The issuer identifier of the connection's authorization server (RFC 8414/9207), the
@@ -107,6 +137,11 @@ class Provider:
     def probe_url(self, connection: "Connection") -> str:
         """The cheap read-only request that proves a token works (GET with the bearer token)."""
         raise NotImplementedError
+
+    def account_url(self, connection: "Connection") -> str:
+        """Where the account a token acts for is read after Generate (an OpenID Connect userinfo;
+        Keycloak's is also its probe)."""
+        return self.probe_url(connection)
 
     def revocation_url(self, connection: "Connection") -> str:
         """The RFC 7009 revocation endpoint, or "" when the provider has none."""
