@@ -62,6 +62,9 @@ class ConnectionForm(forms.ModelForm):
         for name, choices in self.provider.field_choices.items():
             if name in self.fields:
                 self.fields[name].widget = forms.Select(choices=choices())
+        for name, note in self.provider.field_notes(stored).items():
+            if name in self.fields:
+                self.fields[name].help_text = format_lazy("{} {}", self.fields[name].help_text, note)
         for name, attributes in self.provider.widget_attributes().items():
             if name in self.fields:
                 self.fields[name].widget.attrs.update(attributes)

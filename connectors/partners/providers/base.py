@@ -96,6 +96,10 @@ class Provider:
         generic provider's template parameters); stored by store_form_only_values()."""
         return {}
 
+    def field_notes(self, connection: "Connection") -> dict[str, Any]:
+        """{field: sentence} added to a field's help for this connection (a template's quirks)."""
+        return {}
+
     def widget_attributes(self) -> dict[str, dict[str, str]]:
         """{field: HTML attributes} the form's scripts read (e.g. which inputs a choice needs)."""
         return {}

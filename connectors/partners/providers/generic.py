@@ -156,6 +156,10 @@ class Generic(Provider):
             fields[template_field(name)] = (label, _JoinedWords(helps))
         return fields
 
+    def field_notes(self, connection):
+        template = self.template_of(connection)
+        return {"template": template.quirks} if template else {}
+
     def widget_attributes(self):
         inputs = {t.key: [template_field(p.name) for p in t.parameters] for t in catalog.templates().values()}
         return {"template": {"data-template-parameters": json.dumps(inputs)}}
