@@ -281,7 +281,9 @@ class GenericConnection(Connection):
     # The provider template (connectors/providers/catalog/) and the values entered for it; blank
     # and empty: fully generic.
     template = models.CharField(gettext_lazy("Template"), max_length=40, blank=True)
-    template_values = models.JSONField(default=dict, blank=True, editable=False)
+    # Editable so that export and import carry it; the admin form edits it through one input
+    # per parameter (Provider.form_only_fields), never as JSON.
+    template_values = models.JSONField(gettext_lazy("Template values"), default=dict, blank=True)
     # Non-secret fields of the last authorization's token answer a template needs (Salesforce's
     # instance_url, where its test request goes).
     token_details = models.JSONField(default=dict, blank=True, editable=False)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -178,8 +178,9 @@ def _plan_entry(entry, position):
     for name_ in allowed:
         if name_ in values:
             value = values[name_]
-            if not isinstance(value, str):
-                item.errors.append(_("%(field)s: expected text.") % {"field": _label(model, name_)})
+            expected = _expected_type(model, name_)
+            if not isinstance(value, expected):
+                item.errors.append(EXPECTED[expected]() % {"field": _label(model, name_)})
                 continue
             setattr(instance, name_, value)
     try:
@@ -210,6 +211,24 @@ def _plan_entry(entry, position):
     if item.errors:
         item.action = "invalid"
     return item
+
+
+EXPECTED = {
+    str: lambda: _("%(field)s: expected text."),
+    bool: lambda: _("%(field)s: expected true or false."),
+    dict: lambda: _("%(field)s: expected an object of names and values."),
+}
+
+
+def _expected_type(model, field_name):
+    """What an exported value of the field is: text, but a yes/no for a checkbox and an object for
+    a JSON field (the generic provider's revocation choice and template values)."""
+    field = model._meta.get_field(field_name)
+    if isinstance(field, models.BooleanField):
+        return bool
+    if isinstance(field, models.JSONField):
+        return dict
+    return str
 
 
 def _hosts_changed(provider, before, instance):

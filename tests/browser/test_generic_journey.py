@@ -55,3 +55,19 @@ def test_generic_provider_discovers_authorizes_and_tests(admin_page, auth_server
     result = click_test_connection(page)
     expect(result).to_contain_text("Passed")
     expect(result).to_contain_text(f"{auth_server.host} answered the test request")
+
+
+def test_choosing_a_template_shows_only_its_fields(admin_page):
+    page = admin_page
+    add_page(page, "genericconnection")
+    # Fully generic: no template input shows.
+    expect(field(page, "template")).to_have_value("")
+    for name in ("domain", "authorization_server", "tenant", "realm", "audience"):
+        expect(field(page, f"template_{name}")).to_be_hidden()
+    field(page, "template").select_option(label="Okta")
+    expect(field(page, "template_domain")).to_be_visible()
+    expect(field(page, "template_authorization_server")).to_be_visible()
+    expect(field(page, "template_tenant")).to_be_hidden()
+    field(page, "template").select_option(label="Microsoft Entra ID")
+    expect(field(page, "template_tenant")).to_be_visible()
+    expect(field(page, "template_domain")).to_be_hidden()

@@ -4,6 +4,7 @@ suite's authorization server shaped like that provider (tests/authserver/shapes.
 template is moved to loopback (only `https://host` becomes `http://127.0.0.1:port/hosts/host`),
 saved through the admin with its example values, authorized, tested and regenerated."""
 
+import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -205,3 +206,23 @@ def test_the_form_offers_the_templates_and_only_their_inputs(admin_client):
             assert f'name="{template_field(parameter.name)}"' in page
     assert "None: any provider, fully generic" in page
     assert "data-template-parameters" in page and "connectors/templates.js" in page
+
+
+@pytest.mark.django_db
+def test_a_template_connection_is_exported_and_imported_with_its_values(auth_server):
+    from connectors.store import definitions
+
+    values = {"domain": "dev-123456.okta.com", "authorization_server": "default"}
+    fields = generic_form(auth_server, issuer_url=auth_server.generic_issuer, token_url=auth_server.generic_token_url)
+    fields = {k: v for k, v in fields.items() if k not in ("client_secret", "username", "password")}
+    GenericConnection.objects.create(**fields, template="okta", template_values=values, revokes_single_tokens=True)
+    document = definitions.export_document(GenericConnection.objects.all())
+    GenericConnection.objects.all().delete()
+    import_plan = definitions.plan(json.loads(json.dumps(document)))
+    assert import_plan.valid, [item.errors for item in import_plan.items]
+    definitions.apply(import_plan)
+    imported = GenericConnection.objects.get()
+    assert (imported.template, imported.template_values, imported.revokes_single_tokens) == ("okta", values, True)
+    # A value the template cannot use is named, not stored.
+    document["connections"][0]["fields"]["template_values"] = {"domain": 42}
+    assert not definitions.plan(document).valid

@@ -116,15 +116,14 @@ class Template(BaseModel):
 
         errors = {}
         for parameter in self.parameters:
-            value = (values.get(parameter.name) or "").strip()
-            if not value:
+            value = _text(values.get(parameter.name))
+            if value == "":
                 if parameter.required and not parameter.default:
                     errors[parameter.name] = _("%(template)s needs the %(field)s.") % {
                         "template": self.name,
                         "field": str(parameter.label),
                     }
-                continue
-            if not re.fullmatch(parameter.pattern, value):
+            elif value is None or not re.fullmatch(parameter.pattern, value):  # None: an import's non-text
                 errors[parameter.name] = _("Enter the %(field)s as %(template)s shows it, e.g. %(example)s.") % {
                     "field": str(parameter.label),
                     "template": self.name,
@@ -133,10 +132,7 @@ class Template(BaseModel):
         return errors
 
     def values_with_defaults(self, values: Mapping[str, str]) -> dict[str, str]:
-        return {
-            parameter.name: (values.get(parameter.name) or "").strip() or parameter.default
-            for parameter in self.parameters
-        }
+        return {parameter.name: _text(values.get(parameter.name)) or parameter.default for parameter in self.parameters}
 
     def render(self, text: str, values: Mapping[str, str]) -> str:
         return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text)
@@ -152,6 +148,13 @@ class Template(BaseModel):
             for name, value in parameters.items()
             if all(filled.get(placeholder) for placeholder in PLACEHOLDER.findall(value))
         }
+
+
+def _text(value):
+    """An entered value, trimmed ("" when absent, None when it is no text at all)."""
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else None
 
 
 class CatalogError(ImproperlyConfigured):
