@@ -213,7 +213,12 @@ def test_a_template_connection_is_exported_and_imported_with_its_values(auth_ser
     from connectors.store import definitions
 
     values = {"domain": "dev-123456.okta.com", "authorization_server": "default"}
-    fields = generic_form(auth_server, issuer_url=auth_server.generic_issuer, token_url=auth_server.generic_token_url)
+    fields = generic_form(
+        auth_server,
+        issuer_url=auth_server.generic_issuer,
+        authorization_url=auth_server.generic_auth_url,
+        token_url=auth_server.generic_token_url,
+    )
     fields = {k: v for k, v in fields.items() if k not in ("client_secret", "username", "password")}
     GenericConnection.objects.create(**fields, template="okta", template_values=values, revokes_single_tokens=True)
     document = definitions.export_document(GenericConnection.objects.all())
