@@ -84,6 +84,26 @@ def test_an_issuer_ending_in_a_slash_is_stored_exactly_and_its_answers_are_accep
     assert run_test(admin_client, connection)["passed"]
 
 
+def test_a_connection_saved_with_the_slash_missing_gets_it_on_its_next_save(admin_client, auth_server):
+    # Saved before the issuer was taken from the metadata, every endpoint typed.
+    issuer = auth_server.shaped("slash.example", "/")
+    endpoints = {
+        name: issuer + "_/" + name.removesuffix("_url").replace("revocation", "revoke")
+        for name in ("token_url", "userinfo_url", "revocation_url")
+    }
+    data = generic_form(
+        auth_server, issuer_url=issuer.rstrip("/"), authorization_url=issuer + "_/authorize", **endpoints
+    )
+    connection = GenericConnection.objects.create(
+        **{k: v for k, v in data.items() if k not in ("username", "password")}
+    )
+    response = admin_client.post(change_url(MODEL, connection.pk), {**data, "client_secret": ""})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    connection.refresh_from_db()
+    assert connection.issuer_url == issuer
+    assert generate(admin_client, auth_server, connection, data)[2].startswith("Authorized:")
+
+
 def test_metadata_only_at_the_rfc_8414_path_inserted_address(admin_client, auth_server):
     issuer = auth_server.shaped("rfc8414.example", "/tenant-a")
     # Nothing at OpenID Connect Discovery's address: RFC 8414's is the one that answers.

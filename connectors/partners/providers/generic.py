@@ -90,9 +90,10 @@ class Generic(Provider):
         return getattr(connection, "client_authentication", "") or self.client_authentication
 
     def discover(self, values):
-        """The template's values (issuer, scope, revocation) when one is chosen, then blank
-        endpoints from the issuer's metadata; the Issuer URL becomes the issuer the metadata
-        names, once the document proved to be the issuer's own."""
+        """The template's values (issuer, scope, revocation) when one is chosen, then the issuer's
+        metadata: blank endpoints from it, and the Issuer URL as the metadata names it, once the
+        document proved to be the issuer's own. Without a document only a blank token endpoint
+        is the operator's problem (a server without metadata, its endpoints typed)."""
         filled, errors = self._apply_template(values)
         if errors:
             return filled, errors
@@ -100,7 +101,10 @@ class Generic(Provider):
         values = {**{name: values.get(name) for name in values}, **filled}
         issuer = (values.get("issuer_url") or "").strip()
         blank = [field for field in DISCOVERED_FIELDS.values() if not (values.get(field) or "").strip()]
-        if not issuer or not blank:
+        # Asked on every save with an issuer, not only for blank endpoints: the stored issuer is
+        # then always the one its own document names (a connection saved before that rule
+        # included), or the operator is told that the document names another.
+        if not issuer:
             return filled, {}
         try:
             validators.validate_outbound_url(issuer, self.allowed_hosts, app_settings.EXTRA_ALLOWED_HOSTS)
