@@ -89,7 +89,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_definitions(th
     assert json.loads(manage(env, "export_connections"))["connections"] == []
     applied = manage(env, "import_connections", str(exported), "--apply")
     assert "3 created" in applied
-    assert "Hypatos.ai — Partner connection: Hypatos local: Client Secret" in applied
+    assert "Hypatos.ai · Hypatos local: Client Secret" in applied
     assert "Invenias: Invenias local: Client Secret, Password" in applied
     again = json.loads(manage(env, "export_connections"))
     # The same definitions; no secret came along, so none is listed as set.
@@ -113,7 +113,7 @@ def test_dry_run_shows_create_update_unchanged_with_changed_fields_and_saves_not
     report, status = run("import_connections", path)
 
     assert status == 0
-    assert "UPDATE    Hypatos.ai — Partner connection: HYPATOS LOCAL" in report
+    assert "UPDATE    Hypatos.ai · HYPATOS LOCAL" in report
     assert "Scope: 'projects.read' → 'projects.read documents.read'" in report
     assert "Name: 'Hypatos local' → 'HYPATOS LOCAL'" in report
     assert "UNCHANGED Invenias: Invenias local" in report
@@ -151,12 +151,12 @@ def test_invalid_entries_are_named_and_nothing_is_saved(three, tmp_path):
 
     assert status == 1 and "Nothing was saved" in report
     assert f"Provider: “acme” is not one of {', '.join(PROVIDERS)}." in report
-    assert "INVALID   Inverbis Analytics — Partner connection: No tenant" in report
+    assert "INVALID   Inverbis Analytics · No tenant" in report
     assert "Tenant: This field cannot be blank." in report
     assert "password: not a field of a Hypatos.ai — Partner connection connection." in report
     assert "Scope: expected text." in report
     assert "Name: Ensure this value has at most 100 characters" in report
-    assert "INVALID   Hypatos.ai — Partner connection: Elsewhere" in report
+    assert "INVALID   Hypatos.ai · Elsewhere" in report
     assert "Access Token URL: The host “tokens.example.com” is not one of this provider's hosts" in report
     assert not Connection.objects.filter(name="Would be created").exists()
 
