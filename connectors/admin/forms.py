@@ -76,8 +76,10 @@ class ConnectionForm(forms.ModelForm):
                 continue  # a read-only view of the form
             if name in self.provider.url_suggestions:
                 self.fields[name].widget = DatalistInput(self.provider.url_suggestions[name])
-            # One width for every URL input (static/connectors/connections.css).
-            self.fields[name].widget.attrs.setdefault("class", "vURLField pc-url-input")
+            # One width for every URL input (static/connectors/connections.css), added to the
+            # class the admin gives a text input.
+            attrs = self.fields[name].widget.attrs
+            attrs["class"] = " ".join(dict.fromkeys([*attrs.get("class", "").split(), "vURLField", "pc-url-input"]))
             if name in self.provider.derived_url_fields:
                 self.fields[name].required = False
         for name, choices in self.provider.field_choices.items():
