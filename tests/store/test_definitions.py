@@ -263,7 +263,9 @@ def test_admin_import_page_shows_the_dry_run_then_applies(three, admin_client):
     assert "Imported: 1 created, 1 updated, 2 unchanged." in text
     # The message links to the connection's OAuth 2.0 tab, where the secrets are typed.
     imported = InveniasConnection.objects.get(name="Invenias imported")
-    link = f'<a href="/admin/connectors/inveniasconnection/{imported.pk}/change/#oauth">Invenias · Invenias imported</a>'
+    link = (
+        f'<a href="/admin/connectors/inveniasconnection/{imported.pk}/change/#oauth">Invenias · Invenias imported</a>'
+    )
     assert f"{link}: enter Client Secret, Password." in text
     assert HypatosConnection.objects.get().scope == "documents.read"
     assert InveniasConnection.objects.get(name="Invenias imported").password == ""
