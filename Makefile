@@ -1,11 +1,11 @@
-# The two commands of README: `make run` and `make test`.
+# The commands of README: `make demo`, `make run` and `make test` (and `make docs`).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 TESTDEPS := $(VENV)/.test-installed
 
-.PHONY: run test install demo screenshots messages
+.PHONY: run test install demo screenshots messages docs
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtual environment: install Python's venv module (sudo apt-get install python3-venv)"; exit 1; }
@@ -39,6 +39,8 @@ test: $(TESTDEPS)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+# The documentation: a broken link or anchor, or a page outside the navigation, fails the build.
+	$(BIN)/mkdocs build --strict --quiet --site-dir site; status=$$?; rm -rf site; exit $$status
 	$(BIN)/python -m pytest
 # The database-sensitive tests again, on a PostgreSQL cluster started (and removed) for them.
 	$(BIN)/python tests/with_postgres.py $(BIN)/python -m pytest -m database
@@ -47,16 +49,21 @@ test: $(TESTDEPS)
 # language there, then compile the .mo files (committed). Needs GNU gettext (README, Languages).
 messages: $(RUNTIME) .env
 	cd connectors/locale && for lang in *; do \
-		(cd ../.. && $(BIN)/python manage.py makemessages -l $$lang --ignore=tests --no-obsolete && \
-		 $(BIN)/python manage.py makemessages -d djangojs -l $$lang --ignore=tests --no-obsolete) || exit 1; \
+		(cd ../.. && $(BIN)/python manage.py makemessages -l $$lang --ignore=tests --ignore=docs --ignore=site --no-obsolete && \
+		 $(BIN)/python manage.py makemessages -d djangojs -l $$lang --ignore=tests --ignore=docs --ignore=site --no-obsolete) || exit 1; \
 	done
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=tests
 
-# A sandbox: the local authorization server, demo connections of all three providers, the app.
+# A sandbox: the local authorization server, a demo connection of each provider, the app.
 demo: $(TESTDEPS) .env
 	$(BIN)/python -m tests.demo
 
-# The README's pictures (tests/screenshots/), in the browser tests' Chromium; never part of `make test`.
+# The documentation's pictures (docs/screenshots/), in the browser tests' Chromium; never part of `make test`.
 screenshots: $(TESTDEPS)
 	bash tests/prerequisites.sh
 	$(BIN)/python -m pytest tests/browser/screenshots.py -q
+
+# The documentation site (mkdocs.yml) into site/, rebuilt from scratch (git-ignored).
+docs: $(TESTDEPS)
+	rm -rf site
+	$(BIN)/mkdocs build --strict

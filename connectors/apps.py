@@ -12,7 +12,7 @@ class ConnectorsConfig(AppConfig):
         from django.contrib import admin
 
         from connectors import models
-        from connectors.admin import policy
+        from connectors.admin import operations, policy
         from connectors.core.app_settings import app_settings
         from connectors.core.validators import is_loopback, split_host_entry
         from connectors.engine import revocation, tasks, tokens
@@ -39,6 +39,8 @@ class ConnectorsConfig(AppConfig):
         # Every admin list accepts only the lookups it declares (the admin modules of all apps
         # are imported by now: the admin app, listed first, imported them in its ready()).
         policy.enforce(admin.site)
+        # Third-party sections (access attempts, task results) for superusers only.
+        operations.superusers_only(admin.site)
         # The admin's titles, in the reader's language (connectors/locale/).
         admin.site.site_header = gettext_lazy("Partner Connections")
         admin.site.site_title = gettext_lazy("Partner Connections")

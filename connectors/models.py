@@ -131,7 +131,9 @@ class Connection(models.Model):
         events: "RelatedManager[Event]"
 
     def __str__(self):
-        return f"{self.provider_info.label}: {self.name}" if self.provider else self.name
+        # One name form everywhere (headings, messages, the API key's connection picker): the
+        # provider's short name, then the connection's.
+        return f"{self.provider_info.short_name} · {self.name}" if self.provider else self.name
 
     def save(self, *args, **kwargs):
         self._apply_provider()

@@ -161,6 +161,8 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 # Where makemessages, run from the repository root, writes the catalog of the project's templates
 # and static files (the app's own strings land there anyway).
 LOCALE_PATHS = [BASE_DIR / "connectors" / "locale"]
+# One date format per language on every admin page (project/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["project.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

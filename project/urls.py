@@ -8,6 +8,8 @@ from connectors.api.endpoints import api
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # Django's set_language view, behind the language menu of every admin page.
+    path("i18n/", include("django.conf.urls.i18n")),
     # The JavaScript strings of connectors/static in the reader's language, loaded as an external
     # script (the Content-Security-Policy allows no inline script).
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["connectors"]), name="javascript-catalog"),

@@ -1,5 +1,5 @@
-"""The documented production configuration (README, Production): `check --deploy` is silent with
-exactly the values README lists, and gunicorn serves the app with WhiteNoise's static files,
+"""The documented production configuration (docs/operations.md, Production): `check --deploy` is silent with
+exactly the values the documentation lists, and gunicorn serves the app with WhiteNoise's static files,
 https-only cookies, HSTS and the proxy header."""
 
 import os
@@ -19,8 +19,8 @@ BIN = Path(sys.executable).parent
 
 
 def documented_values():
-    """The ```env block of README's Production section."""
-    readme = (ROOT / "README.md").read_text()
+    """The ```env block of the Production section of docs/operations.md."""
+    readme = (ROOT / "docs" / "operations.md").read_text()
     section = readme.split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```env\n(.*?)```", section, re.S).group(1)
     return dict(line.strip().split("=", 1) for line in block.splitlines() if line.strip())

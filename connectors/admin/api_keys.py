@@ -1,18 +1,22 @@
-"""The admin of API keys: create (the key is shown once, on the page right after saving), scope,
+"""The admin of API keys: create (the key is shown once, on the page the save redirects to), scope,
 expire, revoke. Only superusers and holders of `connectors.manage_api_keys` see any of it."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from connectors.models import ApiKey
-from connectors.partners.providers import provider_choices
+from connectors.partners.providers import PROVIDERS
 from connectors.store import apikeys
+
+from . import shown_once
 
 MANAGE_PERMISSION = "connectors.manage_api_keys"
 
@@ -20,7 +24,8 @@ MANAGE_PERMISSION = "connectors.manage_api_keys"
 class ApiKeyForm(forms.ModelForm):
     providers = forms.MultipleChoiceField(
         label=_("Providers"),
-        choices=provider_choices,
+        # The providers' short names, as the connection picker and the lists name them.
+        choices=lambda: [(key, provider.short_name) for key, provider in PROVIDERS.items()],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Every connection of these providers, including ones added later."),
@@ -128,15 +133,42 @@ class ApiKeyAdmin(admin.ModelAdmin):
         raw_key = getattr(request, "_new_api_key", None)
         if raw_key is None:
             return super().response_add(request, obj, post_url_continue)
-        # The key is rendered on this one page, straight from memory: a message would pass it
-        # through the session or a cookie first.
+        # POST, redirect, GET: the key waits (encrypted) in this browser's session, so a reload of
+        # its page shows it again rather than submitting the form a second time. Never a message:
+        # that would put it in a cookie.
+        shown_once.keep(request, obj.pk, raw_key)
+        return HttpResponseRedirect(reverse("admin:connectors_apikey_created", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/created/",
+                self.admin_site.admin_view(self.created_view),
+                name="connectors_apikey_created",
+            ),
+            *super().get_urls(),
+        ]
+
+    def created_view(self, request, object_id):
+        """The new key, once: shown while this session keeps it, gone after "I have copied it"."""
+        if not self._may_manage(request):
+            raise PermissionDenied
+        obj = self.get_object(request, str(object_id))
+        if obj is None:
+            raise Http404(_("No such API key."))
+        change_url = reverse("admin:connectors_apikey_change", args=[object_id])
+        if request.method == "POST":
+            shown_once.forget(request)
+            return HttpResponseRedirect(change_url)
+        raw_key = shown_once.read(request, object_id)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("API key created"),
             "api_key": obj,
             "raw_key": raw_key,
-            "change_url": reverse("admin:connectors_apikey_change", args=[obj.pk]),
+            "change_url": change_url,
+            "done_url": reverse("admin:connectors_apikey_created", args=[object_id]),
             "list_url": reverse("admin:connectors_apikey_changelist"),
         }
         response = TemplateResponse(request, "admin/connectors/apikey/created.html", context)

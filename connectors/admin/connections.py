@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -15,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from connectors.admin import bulk_views, buttons, page_notes, prefill
 from connectors.admin.definitions import duplicate_selected, export_selected, import_view
-from connectors.admin.filters import HealthFilter, LastTestFilter
+from connectors.admin.filters import HealthFilter, LastTestFilter, ProviderFilter
 from connectors.admin.forms import connection_form_class
 from connectors.admin.policy import PolicyModelAdmin
 from connectors.core.callback import callback_url
@@ -89,6 +90,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         js = (
             reverse_lazy("javascript-catalog"),
             "connectors/tabs.js",
+            "connectors/copy.js",
             "connectors/test_connection.js",
             "connectors/derive_urls.js",
             "connectors/templates.js",
@@ -137,16 +139,22 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
     @admin.display(description=gettext_lazy("Callback URL"))
     def callback_url(self, obj):
         if not (obj and obj.pk):
-            # Each connection has its own callback URL (the mix-up defence), known once saved.
+            # Each connection has its own callback URL (the mix-up defence), ending in its number,
+            # which the first save gives: show its form now, and what completes it.
             return format_html(
-                '<span id="pc-callback-url">{}</span>',
-                _("Shown once the connection is saved: %(url)s followed by the connection's number.")
-                % {"url": callback_url()},
+                '<code id="pc-callback-url">{}<var>{}</var>/</code><div class="help">{}</div>',
+                callback_url(),
+                _("number"),
+                _(
+                    "The URL to register at the provider as the redirect (reply) URL. It ends in this "
+                    "connection's number, given when it is first saved: click “Save and continue "
+                    "editing”, then copy the complete URL here."
+                ),
             )
         url = callback_url(obj)
         return format_html(
             '<span class="pc-copy"><code id="pc-callback-url">{}</code> '
-            '<button type="button" class="button pc-copy-button" data-copy-target="pc-callback-url">'
+            '<button type="button" class="button pc-action-button pc-copy-button" data-copy-target="pc-callback-url">'
             "{}</button></span>"
             '<div class="help">{}</div>',
             url,
@@ -164,7 +172,7 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         label = _("Regenerate") if obj and obj.has_token else _("Generate")
         hint = grant.generate_hint
         return format_html(
-            '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-generate">{}</button>'
+            '<div>{}</div><button type="submit" name="_generate" value="1" class="button pc-action-button pc-generate">{}</button>'
             '<div class="help">{}</div>',
             summary,
             label,
@@ -311,7 +319,8 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-EVENTS_PER_PAGE = 20
+# The last ten on the page; older ones a page at a time (Older / Newer).
+EVENTS_PER_PAGE = 10
 
 
 def events_page(connection, number):
@@ -342,7 +351,7 @@ class ConnectionOverviewAdmin(PolicyModelAdmin):
     delete_selected_confirmation_template = ProviderConnectionAdmin.delete_selected_confirmation_template
 
     list_display = ("name", "provider_label", "status_badge", "token_expiry", "last_test")  # + the row action
-    list_filter = ("provider", HealthFilter, LastTestFilter)
+    list_filter = (ProviderFilter, HealthFilter, LastTestFilter)
     search_fields = ("name",)
     actions = (test_selected_connections, export_selected, duplicate_selected)
 
@@ -357,6 +366,7 @@ class ConnectionOverviewAdmin(PolicyModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("import/", view, name="connectors_connection_import"),
+            path("add-connection/", wrap(self.choose_provider_view), name="connectors_connection_choose_provider"),
             path(
                 "bulk-test/<int:bulk_test_id>/",
                 wrap(lambda request, bulk_test_id: bulk_views.progress_page(self, request, bulk_test_id)),
@@ -370,15 +380,52 @@ class ConnectionOverviewAdmin(PolicyModelAdmin):
             *super().get_urls(),
         ]
 
+    def addable_providers(self, request):
+        """(provider, its add page) for each provider whose connections this user may add."""
+        found = []
+        for provider in PROVIDERS.values():
+            model = apps.get_model("connectors", provider.model_name)
+            if self.admin_site.is_registered(model) and request.user.has_perm(
+                f"{model._meta.app_label}.add_{model._meta.model_name}"
+            ):
+                found.append((provider, reverse(f"admin:connectors_{model._meta.model_name}_add")))
+        return found
+
+    def choose_provider_view(self, request):
+        """The overview's Add button: which provider the new connection is for."""
+        choices = self.addable_providers(request)
+        if not choices:
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Add a connection: choose its provider"),
+            # Each provider with the grant it uses, or the grants its connections choose from.
+            "choices": [
+                (
+                    provider,
+                    url,
+                    " / ".join(str(grants.get_grant(key).label) for key in provider.grant_choices or (provider.grant,)),
+                )
+                for provider, url in choices
+            ],
+        }
+        return TemplateResponse(request, "admin/connectors/choose_provider.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "title": _("All connections"),
+            "may_add_connection": bool(self.addable_providers(request)),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra)
+
     def get_queryset(self, request):
         # Each row's action links to its provider's page: join the provider tables once.
         return runner.with_provider_fields(super().get_queryset(request))
 
     def get_actions(self, request):
         return buttons.with_plain_delete_action(super().get_actions(request))
-
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": _("All connections"), **(extra_context or {})})
 
     @admin.display(description=gettext_lazy("Provider"), ordering="provider")
     def provider_label(self, obj):

@@ -11,6 +11,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -104,6 +106,21 @@ def refused_items(request, import_plan):
     return refused
 
 
+def secrets_message(item):
+    """ "Connection: enter Client Secret, Password.", the connection a link to its OAuth 2.0 tab
+    (where the secrets are typed)."""
+    opts = type(item.instance)._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[item.instance.pk]) + "#oauth"
+    sentence = conditional_escape(_("%(connection)s: enter %(secrets)s."))
+    return mark_safe(  # noqa: S308  (every part is escaped above or by format_html)
+        sentence
+        % {
+            "connection": format_html('<a href="{}">{}</a>', url, item.label),
+            "secrets": conditional_escape(", ".join(str(label) for label in item.secrets_to_enter)),
+        }
+    )
+
+
 def import_view(model_admin, request):
     """Upload a definitions file, see what would change (the dry run), then Apply."""
     if not model_admin.has_view_permission(request):
@@ -123,12 +140,7 @@ def import_view(model_admin, request):
             )
             for item in import_plan.items:
                 if item.secrets_to_enter:
-                    model_admin.message_user(
-                        request,
-                        _("%(connection)s: enter %(secrets)s.")
-                        % {"connection": item.label, "secrets": ", ".join(item.secrets_to_enter)},
-                        messages.WARNING,
-                    )
+                    model_admin.message_user(request, secrets_message(item), messages.WARNING)
             return HttpResponseRedirect(reverse("admin:connectors_connection_changelist"))
         for label in refused:
             model_admin.message_user(

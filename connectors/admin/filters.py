@@ -5,7 +5,25 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from connectors.partners.providers import PROVIDERS
 from connectors.store import health
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """The overview's provider filter, named with the providers' short names as the Provider
+    column is (the model field's choices carry the long section names)."""
+
+    title = _("provider")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(key, provider.short_name) for key, provider in PROVIDERS.items()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in PROVIDERS:
+            return queryset.filter(provider=value)
+        return queryset
 
 
 class HealthFilter(admin.SimpleListFilter):

@@ -7,7 +7,7 @@ URL policy) live on the models (connectors/store/rules.py): the ModelForm's mode
 messages on the fields, and full_clean() outside the admin refuses the same input."""
 
 from django import forms
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -33,6 +33,23 @@ class DatalistInput(forms.TextInput):
         return context
 
 
+# Words an English title keeps in lower case ("Clear the stored client secret" is no title: only
+# the labels of the model's own fields are titles).
+SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
+
+
+def english_title(label):
+    """A field label in the casing of the partners' documentation, which most labels already
+    follow ("Client Secret", "Access Token URL"): "Grant type" becomes "Grant Type". Other
+    languages keep their own rules (German capitalises nouns, not every word)."""
+    if not translation.get_language() or not translation.get_language().startswith("en"):
+        return label
+    words = str(label).split(" ")
+    return " ".join(
+        word if position and word in SMALL_WORDS else word[:1].upper() + word[1:] for position, word in enumerate(words)
+    )
+
+
 class ConnectionForm(forms.ModelForm):
     """Base of the per-provider forms; `provider` is set by connection_form_class()."""
 
@@ -44,7 +61,10 @@ class ConnectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         stored = self.instance
+        model_fields = {model_field.name for model_field in self._meta.model._meta.get_fields()}
         for name, field in self.fields.items():
+            if name in model_fields and field.label:
+                field.label = english_title(field.label)
             if name in self.provider.help_texts:
                 field.help_text = self.provider.help_texts[name]
             if isinstance(field, forms.CharField):
@@ -56,7 +76,10 @@ class ConnectionForm(forms.ModelForm):
                 continue  # a read-only view of the form
             if name in self.provider.url_suggestions:
                 self.fields[name].widget = DatalistInput(self.provider.url_suggestions[name])
-            self.fields[name].widget.attrs.setdefault("class", "vURLField")
+            # One width for every URL input (static/connectors/connections.css), added to the
+            # class the admin gives a text input.
+            attrs = self.fields[name].widget.attrs
+            attrs["class"] = " ".join(dict.fromkeys([*attrs.get("class", "").split(), "vURLField", "pc-url-input"]))
             if name in self.provider.derived_url_fields:
                 self.fields[name].required = False
         for name, choices in self.provider.field_choices.items():

@@ -100,7 +100,7 @@ class Item:
     @property
     def label(self):
         provider = PROVIDERS.get(self.provider)
-        return f"{provider.label if provider else self.provider}: {self.name}"
+        return f"{provider.short_name if provider else self.provider} · {self.name}"
 
 
 @dataclass

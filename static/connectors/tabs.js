@@ -73,29 +73,5 @@
     document.documentElement.classList.add("pc-tabs-ready");
   }
 
-  function copyButtons() {
-    document.querySelectorAll(".pc-copy-button").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var target = document.getElementById(button.getAttribute("data-copy-target"));
-        var text = target ? target.textContent : "";
-        var done = function () { button.textContent = gettext("Copied"); setTimeout(function () { button.textContent = gettext("Copy"); }, 2000); };
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(text).then(done, function () { selectText(target); });
-        } else {
-          selectText(target);
-          try { document.execCommand("copy"); done(); } catch (e) { /* selected for manual copy */ }
-        }
-      });
-    });
-  }
-
-  function selectText(element) {
-    var range = document.createRange();
-    range.selectNodeContents(element);
-    var selection = window.getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-  }
-
-  document.addEventListener("DOMContentLoaded", function () { setup(); copyButtons(); });
+  document.addEventListener("DOMContentLoaded", setup);
 })();

@@ -130,8 +130,10 @@ def test_form_shows_tabs_fixed_values_and_callback(admin_client):
     page = admin_client.get(add_url("inverbisconnection")).content.decode()
     assert page.index(">Connection<") < page.index(">OAuth 2.0<")
     assert "Authentication Type" in page and "OAuth 2.0" in page
-    # Each connection has its own callback URL (the mix-up defence), with a copy button once saved.
-    assert "Shown once the connection is saved: http://127.0.0.1:8000/oauth/callback/ followed" in page
+    # Each connection has its own callback URL (the mix-up defence): before the first save its
+    # form, ending in the number the save gives; once saved, complete with a copy button.
+    assert '<code id="pc-callback-url">http://127.0.0.1:8000/oauth/callback/<var>number</var>/</code>' in page
+    assert "given when it is first saved" in page
     assert post_form(admin_client, "inverbisconnection").status_code == 302
     pk = Connection.objects.get().pk
     change = admin_client.get(f"/admin/connectors/inverbisconnection/{pk}/change/").content.decode()

@@ -419,9 +419,11 @@ def test_a_key_created_in_the_admin_is_shown_once_and_obtains_a_token(api, auth_
             "expires_at_0": "",
             "expires_at_1": "",
         },
+        follow=True,
     )
 
-    assert page.status_code == 200, page.content.decode()[:2000]
+    # POST, redirect, GET: the key is on the page the save leads to.
+    assert page.redirect_chain[-1][0].endswith("/created/") and page.status_code == 200
     assert "no-store" in page.headers["Cache-Control"]
     raw_key = re.search(r'<code id="pc-api-key"[^>]*>([^<]+)</code>', page.content.decode()).group(1)
     stored = ApiKey.objects.get(name="etl")
@@ -435,15 +437,16 @@ def test_a_key_created_in_the_admin_is_shown_once_and_obtains_a_token(api, auth_
     assert answer.status_code == 200 and answer.json()["access_token"]
 
 
-def test_readmes_curl_example_obtains_a_token_with_a_key_created_in_the_admin(api, auth_server, admin_client):
+def test_the_docs_curl_example_obtains_a_token_with_a_key_created_in_the_admin(api, auth_server, admin_client):
     connection = make_hypatos(auth_server)
     page = admin_client.post(
         "/admin/connectors/apikey/add/",
         {"name": "curl", "connections": [connection.pk], "may_obtain_tokens": "on"},
+        follow=True,
     )
     raw_key = re.search(r'<code id="pc-api-key"[^>]*>([^<]+)</code>', page.content.decode()).group(1)
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    example = re.search(r"```sh\n(curl .*?)\n#", readme.split("\n## API\n", 1)[1], re.S).group(1)
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "using-tokens.md").read_text()
+    example = re.search(r"```sh\n(curl .*?)\n#", guide.split("\n## The HTTP API\n", 1)[1], re.S).group(1)
     # The documented command as it stands, pointed at the live server and connection.
     command = example.replace("https://connections.example.com", api.base.removesuffix("/api/v1"))
     command = command.replace("/connections/3/", f"/connections/{connection.pk}/")

@@ -1,10 +1,11 @@
-"""The README's pictures, written only by `make screenshots` (never by `make test`: a test run
+"""The documentation's pictures (docs/screenshots/, shown by README and the docs pages), written
+only by `make screenshots` (never by `make test`: a test run
 leaves the working tree clean). Run in the same headless Chromium and against the same live app
 and local authorization server as the browser tests:
 
     make screenshots     (or: .venv/bin/python -m pytest tests/browser/screenshots.py)
 
-Pictures: the three provider forms with the documentation's example values, the overview with
+Pictures: the four provider forms with the documentation's example values, the overview with
 its badges after a bulk test, a failed Test Connection with its sentence, and the event log.
 """
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection as db_connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -21,10 +23,12 @@ from connectors.store import events
 from tests.browser.pages import add_page, click_test_connection, field, open_tab
 from tests.browser.test_accessibility import EXAMPLES
 from tests.connections import make_hypatos, make_invenias, make_inverbis
+from tests.processes import database_url
+from tests.worker import running_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def save(locator, name):
@@ -86,7 +90,10 @@ def test_overview_after_a_bulk_test(admin_page, auth_server):
     page.get_by_role("row", name=re.compile("Inverbis EU")).get_by_role("checkbox").uncheck()
     page.locator("select[name=action]").select_option(label="Test selected connections")
     page.get_by_role("button", name="Go").click()
-    expect(page.locator("ul.messagelist")).to_contain_text("Tested 4 connections")
+    # The bulk test runs in the background worker; its progress page says when it is done.
+    with running_worker(database_url(db_connection)):
+        expect(page.locator("#pc-bulk-status")).to_contain_text("Finished.")
+    page.goto("/admin/connectors/connection/")
     save(page.locator("#container"), "overview")
 
 

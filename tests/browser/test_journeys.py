@@ -110,10 +110,9 @@ def test_inverbis_urls_follow_typing_then_generate_test_regenerate_and_deny(admi
     field(page, "client_id").fill(auth_server.inverbis_client_id)
     expect(field(page, "scope")).to_have_value("openid offline_access")
 
-    # Each connection has its own callback URL (the mix-up defence): known once saved.
-    expect(page.locator("#pc-callback-url")).to_contain_text(
-        f"Shown once the connection is saved: {app}/oauth/callback/"
-    )
+    # Each connection has its own callback URL (the mix-up defence): before the first save, its
+    # form with the number still to come.
+    expect(page.locator("#pc-callback-url")).to_have_text(f"{app}/oauth/callback/number/")
 
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

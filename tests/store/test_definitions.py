@@ -89,8 +89,8 @@ def test_export_then_import_into_an_empty_database_gives_the_same_definitions(th
     assert json.loads(manage(env, "export_connections"))["connections"] == []
     applied = manage(env, "import_connections", str(exported), "--apply")
     assert "3 created" in applied
-    assert "Hypatos.ai — Partner connection: Hypatos local: Client Secret" in applied
-    assert "Invenias: Invenias local: Client Secret, Password" in applied
+    assert "Hypatos.ai · Hypatos local: Client Secret" in applied
+    assert "Invenias · Invenias local: Client Secret, Password" in applied
     again = json.loads(manage(env, "export_connections"))
     # The same definitions; no secret came along, so none is listed as set.
     for entry in document["connections"]:
@@ -113,11 +113,11 @@ def test_dry_run_shows_create_update_unchanged_with_changed_fields_and_saves_not
     report, status = run("import_connections", path)
 
     assert status == 0
-    assert "UPDATE    Hypatos.ai — Partner connection: HYPATOS LOCAL" in report
+    assert "UPDATE    Hypatos.ai · HYPATOS LOCAL" in report
     assert "Scope: 'projects.read' → 'projects.read documents.read'" in report
     assert "Name: 'Hypatos local' → 'HYPATOS LOCAL'" in report
-    assert "UNCHANGED Invenias: Invenias local" in report
-    assert "CREATE    Invenias: Invenias staging" in report
+    assert "UNCHANGED Invenias · Invenias local" in report
+    assert "CREATE    Invenias · Invenias staging" in report
     assert "1 to create, 1 to update, 2 unchanged, 0 invalid." in report
     # Only the new connection lacks the secrets its source had.
     assert report.count("Secrets to enter afterwards") == 1
@@ -151,12 +151,12 @@ def test_invalid_entries_are_named_and_nothing_is_saved(three, tmp_path):
 
     assert status == 1 and "Nothing was saved" in report
     assert f"Provider: “acme” is not one of {', '.join(PROVIDERS)}." in report
-    assert "INVALID   Inverbis Analytics — Partner connection: No tenant" in report
+    assert "INVALID   Inverbis Analytics · No tenant" in report
     assert "Tenant: This field cannot be blank." in report
     assert "password: not a field of a Hypatos.ai — Partner connection connection." in report
     assert "Scope: expected text." in report
     assert "Name: Ensure this value has at most 100 characters" in report
-    assert "INVALID   Hypatos.ai — Partner connection: Elsewhere" in report
+    assert "INVALID   Hypatos.ai · Elsewhere" in report
     assert "Access Token URL: The host “tokens.example.com” is not one of this provider's hosts" in report
     assert not Connection.objects.filter(name="Would be created").exists()
 
@@ -261,7 +261,12 @@ def test_admin_import_page_shows_the_dry_run_then_applies(three, admin_client):
     )
     text = applied.content.decode()
     assert "Imported: 1 created, 1 updated, 2 unchanged." in text
-    assert "Invenias: Invenias imported: enter Client Secret, Password." in text
+    # The message links to the connection's OAuth 2.0 tab, where the secrets are typed.
+    imported = InveniasConnection.objects.get(name="Invenias imported")
+    link = (
+        f'<a href="/admin/connectors/inveniasconnection/{imported.pk}/change/#oauth">Invenias · Invenias imported</a>'
+    )
+    assert f"{link}: enter Client Secret, Password." in text
     assert HypatosConnection.objects.get().scope == "documents.read"
     assert InveniasConnection.objects.get(name="Invenias imported").password == ""
 
