@@ -19,7 +19,7 @@ from connectors.admin.filters import HealthFilter, LastTestFilter
 from connectors.admin.forms import connection_form_class
 from connectors.admin.policy import PolicyModelAdmin
 from connectors.core.callback import callback_url
-from connectors.engine import bulk, revocation, runner
+from connectors.engine import bulk, runner
 from connectors.models import Connection
 from connectors.partners import grants
 from connectors.partners.providers import PROVIDERS
@@ -284,11 +284,10 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         return display.last_test_cell(obj)
 
     def save_model(self, request, obj, form, change):
-        # The tokens a host change drops are revoked where they were issued (RFC 7009).
-        before = type(obj).objects.get(pk=obj.pk) if change and form.hosts_changed else None
+        # The model applies the change policy (connectors/store/policy.py); the tokens a move
+        # drops are revoked where they were issued (RFC 7009), on behalf of this user.
+        obj.changed_by = request.user
         super().save_model(request, obj, form, change)
-        if before is not None:
-            revocation.after_host_change(before, request.user)
         if change:
             if form.changed_field_labels:
                 events.record(obj, "changed", request.user, detail=events.changed_fields(form.changed_field_labels))
