@@ -3,6 +3,7 @@ connections."""
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -23,7 +24,7 @@ from connectors.engine import bulk, runner
 from connectors.models import Connection
 from connectors.partners import grants
 from connectors.partners.providers import PROVIDERS
-from connectors.store import display, events, rules
+from connectors.store import display, events, policy, rules
 
 # Error reports (mail_admins on a server error) must not carry what was typed into the form.
 sensitive_post = method_decorator(sensitive_post_parameters())
@@ -42,10 +43,9 @@ def test_selected_connections(model_admin, request, queryset):
     would) and go to the page that shows their progress; the request returns at once."""
     allowed, refused = [], []
     for connection in runner.with_provider_fields(queryset):
-        opts = connection.specific._meta
         # The overview lists every provider: testing writes to the connection, so it needs the
         # change permission of that provider's model, as the change form's button does.
-        if request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        if policy.may(request.user, "test", connection):
             allowed.append(connection)
         else:
             refused.append(connection.name)
@@ -233,10 +233,18 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
 
     @sensitive_post
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST":
-            # Before Django's admin opens its transaction: this may ask the partner.
+        if request.method == "POST" and self._may_save(request, object_id):
+            # Before Django's admin opens its transaction: this may ask the partner. Only for
+            # whoever may save this form: a discovery fetch on behalf of anyone else would let
+            # them probe hosts and ports through the server (Django's view then answers 403).
             self._prefill(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _may_save(self, request, object_id):
+        if object_id is None:
+            return self.has_add_permission(request)
+        obj = self.get_object(request, unquote(object_id))
+        return obj is not None and self.has_change_permission(request, obj)
 
     def _prefill(self, request):
         request.POST, request.connectors_prefill_errors = prefill.fill(request.POST, self.provider)

@@ -5,6 +5,7 @@ A failure here never fails the authorization: the account stays unnamed."""
 import logging
 
 from connectors.core import failures
+from connectors.core import text
 from connectors.partners import oauth
 from connectors.partners.http import json_body, partner_session
 
@@ -26,4 +27,6 @@ def account_of_token(connection, access_token):
     if not isinstance(body, dict):
         return ""
     name = body.get("preferred_username") or body.get("email") or ""
-    return str(name)[:255] if isinstance(name, str) else ""
+    # Shown as "connected as …": cleaned like every partner string (a bidi override such as
+    # U+202E could make it read as another account).
+    return text.partner_words(name, limit=255) if isinstance(name, str) else ""
