@@ -4,8 +4,7 @@ A failure here never fails the authorization: the account stays unnamed."""
 
 import logging
 
-from connectors.core import failures
-from connectors.core import text
+from connectors.core import failures, text
 from connectors.partners import oauth
 from connectors.partners.http import json_body, partner_session
 
