@@ -37,6 +37,12 @@ def context(admin_client, auth_server, tmp_path):
     return Context(admin_client, auth_server, tmp_path)
 
 
+def generic(server, **fields):
+    """A generic connection as the admin saves it (its probe URL derived, so that only what a
+    test moves is a move)."""
+    return make_generic(server, probe_url=server.generic_userinfo_url, **fields)
+
+
 def authorized(connection, refresh=""):
     connection.access_token, connection.refresh_token = STORED_TOKEN, refresh
     connection.status, connection.token_type = Status.AUTHORIZED, "Bearer"
@@ -100,7 +106,7 @@ def test_the_shell_keeps_a_secret_typed_again_or_declared_entered(auth_server, f
 def test_a_moved_revocation_url_never_receives_the_refresh_token(
     door, context, auth_server, fault_server, django_capture_on_commit_callbacks
 ):
-    connection = authorized(make_generic(auth_server), refresh=STORED_REFRESH)
+    connection = authorized(generic(auth_server), refresh=STORED_REFRESH)
     fault_server.reset()
     with django_capture_on_commit_callbacks(execute=True):
         doors.MOVES[door](context, connection, revocation_url=fault_server.url("/revoke"))
@@ -125,7 +131,7 @@ def test_a_moved_revocation_url_never_receives_the_refresh_token(
 def test_a_move_revokes_the_dropped_refresh_token_where_it_was_issued(
     door, context, auth_server, fault_server, django_capture_on_commit_callbacks
 ):
-    connection = authorized(make_generic(auth_server), refresh=STORED_REFRESH)
+    connection = authorized(generic(auth_server), refresh=STORED_REFRESH)
     auth_server.reset_stats()
     moved = {"token_url": fault_server.url("/token-ok")}
     with django_capture_on_commit_callbacks(execute=True):
@@ -172,7 +178,7 @@ def delete_in_the_shell(context, connection):
 def test_a_refused_revocation_after_a_delete_is_logged_not_a_server_error(
     delete, context, auth_server, refusing_revocation, caplog, django_capture_on_commit_callbacks
 ):
-    connection = authorized(make_generic(auth_server, revocation_url=refusing_revocation), refresh=STORED_REFRESH)
+    connection = authorized(generic(auth_server, revocation_url=refusing_revocation), refresh=STORED_REFRESH)
     caplog.set_level(logging.INFO, logger="connectors.store.events")
     with django_capture_on_commit_callbacks(execute=True):
         delete(context, connection)
@@ -186,7 +192,7 @@ def test_a_refused_revocation_after_a_delete_is_logged_not_a_server_error(
 def test_a_refused_revocation_after_a_move_is_an_event(
     door, context, auth_server, fault_server, refusing_revocation, django_capture_on_commit_callbacks
 ):
-    connection = authorized(make_generic(auth_server, revocation_url=refusing_revocation), refresh=STORED_REFRESH)
+    connection = authorized(generic(auth_server, revocation_url=refusing_revocation), refresh=STORED_REFRESH)
     moved = {"token_url": fault_server.url("/token-ok")}
     with django_capture_on_commit_callbacks(execute=True):
         if door == "form":
