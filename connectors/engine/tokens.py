@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 
-def get_access_token(connection: Connection, *, margin: float | None = None, force: bool = False) -> str:
+def get_access_token(
+    connection: Connection, *, margin: float | None = None, force: bool = False, honour_cooldown: bool = False
+) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
     (seconds; default REFRESH_MARGIN_SECONDS), or renewed now with force=True (unless another
     caller renewed it since this call began).
@@ -60,7 +62,15 @@ def get_access_token(connection: Connection, *, margin: float | None = None, for
             return stored.token_obtained_at is None or stored.token_obtained_at < asked_at
         return needs_renewal(stored, now, margin)
 
-    return renewal.renew(connection, is_due=is_due, honour_backoff=not force)
+    # A forced renewal ignores the backoff (Test Connection: the operator asks now), unless the
+    # caller honours the partner's cooldown (the API's force_refresh): then a forced renewal while
+    # renewals back off (after a 429, at least its Retry-After) is refused with the next try's time.
+    return renewal.renew(
+        connection,
+        is_due=is_due,
+        honour_backoff=honour_cooldown or not force,
+        refuse_while_waiting=force and honour_cooldown,
+    )
 
 
 def access_token_for(pk: int) -> str:

@@ -34,3 +34,39 @@ def test_one_unreadable_secret_fails_only_its_own_connection(admin_client, auth_
     assert progress["failures"][0]["name"] == "Hypatos broken"
     assert "UnreadableSecret" in progress["failures"][0]["sentence"]
     assert admin_client.get(started["Location"]).status_code == 200
+
+
+def test_forced_refreshes_honour_the_partners_retry_after(auth_server, fault_server):
+    """Issue 16, found item 8: eight force_refresh handouts made eight token requests to a partner
+    that had answered 429 with Retry-After: 3600."""
+    from django.test import Client
+
+    from connectors.store import apikeys
+
+    fault_server.script(
+        "/429-for-an-hour",
+        429,
+        {"Content-Type": "application/json", "Retry-After": "3600"},
+        b'{"error": "too_many_requests"}',
+    )
+    connection = make_hypatos(
+        auth_server, token_url=fault_server.url("/429-for-an-hour"), endpoint_url=fault_server.url("/v2")
+    )
+    _key, raw = apikeys.create("consumer", connections=[connection], may_obtain_tokens=True)
+    client, fault_server_path = Client(), "/429-for-an-hour"
+    fault_server.reset()
+    answers = [
+        client.post(
+            f"/api/v1/connections/{connection.pk}/token",
+            {"force_refresh": True},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {raw}",
+        )
+        for _ in range(8)
+    ]
+    assert len(fault_server.requests_to(fault_server_path)) == 1
+    first, later = answers[0].json(), answers[-1].json()
+    assert first["kind"] == "rate_limited"
+    assert later["kind"] == "renewal_backoff" and later["retry_at"]
+    assert 3500 <= int(answers[-1]["Retry-After"]) <= 3600 * 1.25 + 1
+    # The operator's Test Connection still asks at once: it is a person's deliberate try.
