@@ -106,7 +106,8 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
 
 def run_test(api_key, connection_id):
     connection = visible_connection(api_key, connection_id).specific
-    return diagnostics.run_test(connection, record=True).as_dict()
+    # A consumer's test probes with the token it would be handed (partner cooldowns honoured).
+    return diagnostics.run_test(connection, record=True, reuse_token=True).as_dict()
 
 
 def problem_from_failure(connection, failure):

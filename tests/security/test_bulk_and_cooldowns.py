@@ -1,5 +1,7 @@
 """A bulk test survives a bad row (issue 16, found item 10): one connection whose stored secret no
-configured key reads fails on its own; the others get their outcomes and the job finishes."""
+configured key reads fails on its own; the others get their outcomes and the job finishes. And the
+API honours a partner's cooldown (item 8): forced refreshes within a Retry-After make no request,
+and a consumer's repeated tests reuse a fresh token."""
 
 import pytest
 from cryptography.fernet import Fernet
@@ -70,3 +72,21 @@ def test_forced_refreshes_honour_the_partners_retry_after(auth_server, fault_ser
     assert later["kind"] == "renewal_backoff" and later["retry_at"]
     assert 3500 <= int(answers[-1]["Retry-After"]) <= 3600 * 1.25 + 1
     # The operator's Test Connection still asks at once: it is a person's deliberate try.
+
+
+def test_api_tests_reuse_a_fresh_token(auth_server):
+    """Issue 16, found item 8: a metadata-only key calling /test eight times made eight token
+    requests."""
+    from django.test import Client
+
+    from connectors.store import apikeys
+
+    connection = make_hypatos(auth_server)
+    _key, raw = apikeys.create("reader", connections=[connection], may_obtain_tokens=False)
+    auth_server.reset_stats()
+    client = Client()
+    answers = [
+        client.post(f"/api/v1/connections/{connection.pk}/test", HTTP_AUTHORIZATION=f"Bearer {raw}") for _ in range(8)
+    ]
+    assert [answer.json()["passed"] for answer in answers] == [True] * 8
+    assert auth_server.stats()["total"] == 1
