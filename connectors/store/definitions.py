@@ -152,8 +152,8 @@ def read_document(document):
     found = document.get("version")
     if found != VERSION or isinstance(found, bool):
         raise DocumentError(
-            _("This document has version %(found)s; this version of the app reads version %(version)d.")
-            % {"found": found if isinstance(found, int) else repr(_quoted(found)), "version": VERSION}
+            _("This document has version %(found)r; this version of the app reads version %(version)d.")
+            % {"found": found if isinstance(found, int) else _quoted(found), "version": VERSION}
         )
     entries = document.get("connections")
     if not isinstance(entries, list):
