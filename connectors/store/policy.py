@@ -153,6 +153,9 @@ def fields_a_move_clears(connection: "Connection") -> tuple[str, ...]:
 
 
 def after_save(connection: "Connection", stored: "Connection | None") -> None:
+    # A declaration of secrets typed again is for one save: a later move of the same object asks
+    # again.
+    connection.__dict__.pop("secrets_entered", None)
     if stored is not None:
         origins_moved.send(sender=type(connection), stored=stored, user=getattr(connection, "changed_by", None))
 

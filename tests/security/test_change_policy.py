@@ -95,7 +95,13 @@ def test_the_shell_keeps_a_secret_typed_again_or_declared_entered(auth_server, f
     connection.save()
     stored = HypatosConnection.objects.get(pk=connection.pk)
     assert stored.client_secret == auth_server.hypatos_client_secret and stored.access_token == ""
-    # A save that moves nothing leaves both alone.
+    # The declaration was for that save: moving the same object again asks again.
+    connection.token_url = auth_server.hypatos_token_url
+    connection.save()
+    assert HypatosConnection.objects.get(pk=connection.pk).client_secret == ""
+    # A save that moves nothing leaves the secret and the token alone.
+    stored = HypatosConnection.objects.get(pk=connection.pk)
+    stored.client_secret = auth_server.hypatos_client_secret
     stored = authorized(stored)
     stored.scope = "projects.read"
     stored.save()
