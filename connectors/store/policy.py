@@ -138,6 +138,13 @@ def before_save(connection: "Connection", update_fields: Iterable[str] | None = 
     url_fields = set(connection.provider_info.url_fields)
     if update_fields is not None and not url_fields & set(update_fields):
         return None
+    if connection._state.adding or connection.pk is None:
+        return None
+    # The stored URLs first (no secret decrypted): most saves move nothing.
+    own = values_of(connection, url_fields)
+    before = type(connection)._default_manager.filter(pk=connection.pk).values(*own).first()
+    if before is None or not moved_fields(connection.provider_info, before, own):
+        return None
     stored = stored_row(connection)
     if stored is None or not moved_from(stored, connection):
         return None
