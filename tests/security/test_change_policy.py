@@ -210,3 +210,15 @@ def test_a_refused_revocation_after_a_move_is_an_event(
     event = connection.events.get(action="revocation failed")
     assert "unsupported_token_type" in event.message and not event.succeeded
     assert STORED_REFRESH not in event.message
+
+
+def test_an_unusual_token_error_code_is_a_sentence_not_a_server_error(context, auth_server, fault_server):
+    # The clash of item 4: a sentence with a parameter named `code` raised TypeError, which the
+    # answer guard then reported as "not a usable answer" instead of the partner's own code.
+    fault_server.script("/token-denied", 400, {"Content-Type": "application/json"}, b'{"error": "access_denied"}')
+    connection = make_hypatos(auth_server, token_url=fault_server.url("/token-denied"))
+    answer = context.admin_client.post(
+        f"/admin/connectors/hypatosconnection/{connection.pk}/test-connection/", HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 200
+    assert not answer.json()["passed"] and "(access_denied)" in answer.json()["message"]
