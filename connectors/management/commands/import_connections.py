@@ -62,7 +62,9 @@ def describe(import_plan):
         for error in item.errors:
             yield f"          {error}"
         if item.clears_secrets:
-            yield "          " + _("A URL moves to another host: the stored secrets and tokens will be cleared.")
+            yield "          " + _(
+                "A URL moves to another host or port: the stored secrets and tokens will be cleared."
+            )
         if item.secrets_to_enter:
             yield "          " + _("Secrets to enter afterwards: %(names)s") % {
                 "names": ", ".join(item.secrets_to_enter)
