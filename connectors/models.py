@@ -22,7 +22,7 @@ from connectors.core.token_state import Status
 from connectors.partners.providers import PROVIDERS, get_provider, provider_choices
 from connectors.partners.providers.base import Provider
 from connectors.partners.providers.hypatos import default_endpoint as hypatos_default_endpoint
-from connectors.store import rules
+from connectors.store import policy, rules
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -137,7 +137,15 @@ class Connection(models.Model):
 
     def save(self, *args, **kwargs):
         self._apply_provider()
+        # The change policy (connectors/store/policy.py) has the last word, whichever door the
+        # change came through: a URL moved to another origin drops the tokens and the secrets
+        # nobody entered again.
+        update_fields = kwargs.get("update_fields")
+        moved_from = policy.before_save(self, update_fields)
+        if moved_from is not None and update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *policy.fields_a_move_clears(self)}
         super().save(*args, **kwargs)
+        policy.after_save(self, moved_from)
 
     def _apply_provider(self):
         """The provider column from the model, and the grant from the provider when it offers

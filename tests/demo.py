@@ -78,8 +78,8 @@ def app_environment(args):
         "PUBLIC_BASE_URL": f"http://localhost:{args.port}",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         # The demo connections point at the loopback server, which plain http may reach only
-        # when listed here.
-        "EXTRA_ALLOWED_HOSTS": "127.0.0.1",
+        # when listed here (with its port: an entry without one means the scheme's default port).
+        "EXTRA_ALLOWED_HOSTS": f"127.0.0.1:{args.auth_port}",
     }
 
 

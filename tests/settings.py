@@ -16,7 +16,9 @@ os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL", "sqlite:///:mem
 os.environ["DEBUG"] = "false"
 os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 os.environ["PUBLIC_BASE_URL"] = "http://127.0.0.1:8000"
-os.environ["EXTRA_ALLOWED_HOSTS"] = "127.0.0.1"
+# The test servers listen on ports the system picks: the range is named (an entry without a port
+# allows only the scheme's default port).
+os.environ["EXTRA_ALLOWED_HOSTS"] = "127.0.0.1:1-65535"
 
 from project.settings import *  # noqa: E402,F401,F403
 

@@ -13,7 +13,9 @@ from connectors.models import BulkTest
 
 
 def _change_url(connection):
-    return reverse(f"admin:connectors_{connection.specific._meta.model_name}_change", args=[connection.pk])
+    # From the provider column: the provider's row (with its secrets) is not read for a link.
+    model_name = connection.provider_info.model_name.lower()
+    return reverse(f"admin:connectors_{model_name}_change", args=[connection.pk])
 
 
 def _bulk_test(model_admin, request, bulk_test_id):

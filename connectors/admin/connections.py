@@ -3,6 +3,7 @@ connections."""
 
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -20,11 +21,11 @@ from connectors.admin.filters import HealthFilter, LastTestFilter, ProviderFilte
 from connectors.admin.forms import connection_form_class
 from connectors.admin.policy import PolicyModelAdmin
 from connectors.core.callback import callback_url
-from connectors.engine import bulk, revocation, runner
+from connectors.engine import bulk, runner
 from connectors.models import Connection
 from connectors.partners import grants
 from connectors.partners.providers import PROVIDERS
-from connectors.store import display, events, rules
+from connectors.store import display, events, policy, rules
 
 # Error reports (mail_admins on a server error) must not carry what was typed into the form.
 sensitive_post = method_decorator(sensitive_post_parameters())
@@ -43,10 +44,9 @@ def test_selected_connections(model_admin, request, queryset):
     would) and go to the page that shows their progress; the request returns at once."""
     allowed, refused = [], []
     for connection in runner.with_provider_fields(queryset):
-        opts = connection.specific._meta
         # The overview lists every provider: testing writes to the connection, so it needs the
         # change permission of that provider's model, as the change form's button does.
-        if request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        if policy.may(request.user, "test", connection):
             allowed.append(connection)
         else:
             refused.append(connection.name)
@@ -242,10 +242,18 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
 
     @sensitive_post
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST":
-            # Before Django's admin opens its transaction: this may ask the partner.
+        if request.method == "POST" and self._may_save(request, object_id):
+            # Before Django's admin opens its transaction: this may ask the partner. Only for
+            # whoever may save this form: a discovery fetch on behalf of anyone else would let
+            # them probe hosts and ports through the server (Django's view then answers 403).
             self._prefill(request)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _may_save(self, request, object_id):
+        if object_id is None:
+            return self.has_add_permission(request)
+        obj = self.get_object(request, unquote(object_id))
+        return obj is not None and self.has_change_permission(request, obj)
 
     def _prefill(self, request):
         request.POST, request.connectors_prefill_errors = prefill.fill(request.POST, self.provider)
@@ -293,11 +301,10 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
         return display.last_test_cell(obj)
 
     def save_model(self, request, obj, form, change):
-        # The tokens a host change drops are revoked where they were issued (RFC 7009).
-        before = type(obj).objects.get(pk=obj.pk) if change and form.hosts_changed else None
+        # The model applies the change policy (connectors/store/policy.py); the tokens a move
+        # drops are revoked where they were issued (RFC 7009), on behalf of this user.
+        obj.changed_by = request.user
         super().save_model(request, obj, form, change)
-        if before is not None:
-            revocation.after_host_change(before, request.user)
         if change:
             if form.changed_field_labels:
                 events.record(obj, "changed", request.user, detail=events.changed_fields(form.changed_field_labels))

@@ -17,12 +17,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from connectors.engine import runner
-from connectors.store import definitions
+from connectors.store import definitions, policy
 
 
 @admin.action(description=gettext_lazy("Export selected connections (JSON, without secrets)"), permissions=["view"])
 def export_selected(model_admin, request, queryset):
-    document = definitions.export_document(runner.with_provider_fields(queryset.order_by("provider", "name", "pk")))
+    connections, refused = [], []
+    for connection in runner.with_provider_fields(queryset.order_by("provider", "name", "pk")):
+        # The overview lists every provider: an export shows what the change page shows, so it
+        # needs the view permission of that provider's model.
+        (connections if policy.may(request.user, "export", connection) else refused).append(connection)
+    if refused:
+        model_admin.message_user(
+            request,
+            _("Not exported (you may not view them): %(names)s.") % {"names": ", ".join(c.name for c in refused)},
+            messages.WARNING,
+        )
+        if not connections:
+            return None
+    document = definitions.export_document(connections)
     response = HttpResponse(
         json.dumps(document, indent=2, ensure_ascii=False) + "\n", content_type="application/json; charset=utf-8"
     )
@@ -35,9 +48,8 @@ def export_selected(model_admin, request, queryset):
 def duplicate_selected(model_admin, request, queryset):
     copies, refused = [], []
     for connection in runner.with_provider_fields(queryset):
-        opts = connection.specific._meta
         # The overview lists every provider: a copy is an addition to that provider's section.
-        if not request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+        if not policy.may(request.user, "duplicate", connection):
             refused.append(connection.name)
             continue
         try:
@@ -75,22 +87,18 @@ class ImportForm(forms.Form):
         cleaned = super().clean()
         upload, text = cleaned.get("file"), cleaned.get("document")
         if upload:
-            if upload.size > MAX_DOCUMENT_BYTES:
+            if upload.size > definitions.MAX_DOCUMENT_BYTES:
                 raise forms.ValidationError({"file": _("The file is larger than 2 MiB: is it a definitions file?")})
             text = upload.read().decode("utf-8", errors="replace")
         if not text:
             raise forms.ValidationError({"file": _("Choose a definitions file.")})
         try:
-            cleaned["plan"] = definitions.plan(json.loads(text))
-        except ValueError:
-            raise forms.ValidationError({"file": _("The file is not JSON: choose a definitions file.")}) from None
+            # The document posted back with Apply meets the same limits as an upload.
+            cleaned["plan"] = definitions.plan(definitions.parse(text))
         except definitions.DocumentError as error:
             raise forms.ValidationError({"file": str(error)}) from None
         cleaned["document"] = text
         return cleaned
-
-
-MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 
 
 def refused_items(request, import_plan):
@@ -99,9 +107,7 @@ def refused_items(request, import_plan):
     for item in import_plan.items:
         if item.action not in ("create", "update"):
             continue
-        opts = type(item.instance)._meta
-        needed = "add" if item.action == "create" else "change"
-        if not request.user.has_perm(f"{opts.app_label}.{needed}_{opts.model_name}"):
+        if not policy.may(request.user, item.action, type(item.instance)):
             refused.append(item.label)
     return refused
 
@@ -121,6 +127,17 @@ def secrets_message(item):
     )
 
 
+def hide_unviewable(request, import_plan):
+    """The dry run shows stored values (the differences): of a provider whose connections the
+    user may not view, it shows none, and the plan cannot be applied."""
+    for item in import_plan.items:
+        if item.instance is None or policy.may(request.user, "dry_run", type(item.instance)):
+            continue
+        item.changes, item.secrets_to_enter, item.clears_secrets = [], [], False
+        item.errors = [_("You may not view connections of this provider: nothing of it is shown or imported.")]
+        item.action = "invalid"
+
+
 def import_view(model_admin, request):
     """Upload a definitions file, see what would change (the dry run), then Apply."""
     if not model_admin.has_view_permission(request):
@@ -129,6 +146,7 @@ def import_view(model_admin, request):
     import_plan = None
     if request.method == "POST" and form.is_valid():
         import_plan = form.cleaned_data["plan"]
+        hide_unviewable(request, import_plan)
         refused = refused_items(request, import_plan)
         if "_apply" in request.POST and import_plan.valid and not refused:
             definitions.apply(import_plan, request.user)

@@ -10,10 +10,10 @@ from django import forms
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 
-from connectors.core import validators
 from connectors.models import Connection, secret_fields
+from connectors.store import policy
 
 
 class DatalistInput(forms.TextInput):
@@ -161,17 +161,14 @@ class ConnectionForm(forms.ModelForm):
 
     def changed_hosts(self, cleaned):
         """Whether the form moves credentials to another place than what is stored: another
-        scheme, host or effective port of any URL (an origin, not only a host name)."""
+        scheme, host or effective port of any URL (the change policy's comparison)."""
         if not self.instance.pk:
             return False
-        return any(
-            validators.origin_of(cleaned.get(name)) != validators.origin_of(getattr(self.instance, name, ""))
-            for name in self.provider.url_fields
-            if name in cleaned
-        )
+        stored = {name: getattr(self.instance, name, "") for name in self.provider.url_fields}
+        return bool(policy.moved_fields(self.provider, stored, cleaned))
 
     def _check_secrets_against_new_host(self, cleaned):
-        # A stored secret is never sent to a host the operator just typed: ask for it again.
+        # A stored secret is never sent to a place the operator just typed: ask for it again.
         if self.errors or not self.hosts_changed:
             return
         for name in self.secret_fields:
@@ -181,11 +178,7 @@ class ConnectionForm(forms.ModelForm):
                 and not cleaned.get(name)
                 and not cleaned.get(f"clear_{name}")
             ):
-                self.add_error(
-                    name,
-                    f"A URL now points at another host or port: enter the {self.fields[name].label.lower()} "
-                    "again (stored secrets are not sent to a new place).",
-                )
+                self.add_error(name, policy.enter_again_message(self.fields[name].label))
 
     # -- saving ---------------------------------------------------------------------------
 
@@ -202,9 +195,13 @@ class ConnectionForm(forms.ModelForm):
                 setattr(instance, name, entered)
             else:
                 setattr(instance, name, getattr(stored, name) if stored else "")
+        # Typed on this form: a secret entered again for a moved URL, even if it equals the stored
+        # one (the model's save keeps only those, connectors/store/policy.py).
+        instance.secrets_entered = {name for name in self.secret_fields if self.cleaned_data.get(name)}
         if stored and self.hosts_changed:
-            # Tokens belong to the server that issued them.
-            instance.clear_tokens(reason=gettext_noop("A URL was changed: generate a new token."))
+            # Tokens belong to the server that issued them (the model's save drops them too; an
+            # unsaved copy for Test Connection must not carry them either).
+            instance.clear_tokens(reason=policy.MOVED_REASON)
         if stored and self.changed_field_labels:
             # An older failed test no longer speaks for these settings (connectors/store/health.py).
             instance.settings_changed_at = timezone.now()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from connectors.api import problems
 from connectors.api.problems import Problem
 from connectors.core import failures, sentences
 from connectors.core.app_settings import app_settings
@@ -83,7 +84,8 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
     if force_refresh or not tokens.is_fresh(access_token, expires_at, margin=margin):
         connection = Connection.objects.get(pk=connection_id)
         try:
-            access_token = tokens.get_access_token(connection, margin=margin, force=force_refresh)
+            # A consumer's force_refresh honours the partner's cooldown (Retry-After, backoff).
+            access_token = tokens.get_access_token(connection, margin=margin, force=force_refresh, honour_cooldown=True)
         except failures.OAuthFailure as failure:
             raise problem_from_failure(connection, failure) from None
         expires_at, token_type, scope = connection.token_expires_at, connection.token_type, connection.token_scope
@@ -104,7 +106,8 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
 
 def run_test(api_key, connection_id):
     connection = visible_connection(api_key, connection_id).specific
-    return diagnostics.run_test(connection, record=True).as_dict()
+    # A consumer's test probes with the token it would be handed (partner cooldowns honoured).
+    return diagnostics.run_test(connection, record=True, reuse_token=True).as_dict()
 
 
 def problem_from_failure(connection, failure):
@@ -116,6 +119,18 @@ def problem_from_failure(connection, failure):
         return Problem("needs-reauthorization", failure.message, regenerate_url=admin_page(connection))
     if failure.kind == "not_authorized":
         return Problem("not-authorized", failure.message, regenerate_url=admin_page(connection))
+    if failure.kind == "renewal_backoff":
+        # Renewals wait for the partner: say when the next try is, in the header clients obey.
+        next_try = Connection.objects.filter(pk=connection.pk).values_list("next_renewal_at", flat=True).first()
+        if next_try is not None:
+            wait = max(int((next_try - timezone.now()).total_seconds()), 1)
+            return Problem(
+                "partner-failed",
+                failure.message,
+                kind=failure.kind,
+                retry_at=next_try.isoformat(timespec="seconds"),
+                headers={"Retry-After": problems.retry_after(wait)},
+            )
     return Problem("partner-failed", failure.message, kind=failure.kind)
 
 

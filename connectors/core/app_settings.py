@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 
+from connectors.core.validators import split_host_entry
+
 DEFAULTS = {
     # Base of the callback URL registered at providers, e.g. https://connections.example.com
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
@@ -66,6 +68,16 @@ DEFAULTS = {
 }
 
 
+def _check_port_part(entry):
+    """An entry's port part is a port or a range `first-last` (1-65535): a typo must not quietly
+    allow nothing, or everything."""
+    if split_host_entry(entry)[1] is None:
+        raise ImproperlyConfigured(
+            f"EXTRA_ALLOWED_HOSTS entry {entry!r}: write host, host:port or host:first-last "
+            "(a port range, e.g. 127.0.0.1:1024-65535)."
+        )
+
+
 class AppSettings:
     def __init__(self):
         self._cache = None
@@ -80,6 +92,9 @@ class AppSettings:
         values = {**DEFAULTS, **configured}
         values["PUBLIC_BASE_URL"] = str(values["PUBLIC_BASE_URL"]).rstrip("/")
         values["EXTRA_ALLOWED_HOSTS"] = [host.strip().lower() for host in values["EXTRA_ALLOWED_HOSTS"] if host.strip()]
+        for entry in values["EXTRA_ALLOWED_HOSTS"]:
+            if ":" in entry and not entry.startswith("["):
+                _check_port_part(entry)
         return values
 
     def __getattr__(self, name):

@@ -8,6 +8,7 @@ never from request bodies, headers or anything else that could carry a secret.
 import re
 import socket
 import ssl
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -132,6 +133,9 @@ SENTENCES = sentences.register(
         "blocked_host": gettext_lazy(
             "The URL's host %(host)s is not allowed for this provider: correct the URL (extra hosts are allowed "
             "only through EXTRA_ALLOWED_HOSTS)."
+        ),
+        "not_own_origin": gettext_lazy(
+            "%(origin)s is not this connection's API or test address: its token is sent only there."
         ),
     }
 )
@@ -275,6 +279,16 @@ def no_token(status=None):
 
 def blocked(url):
     return failure("blocked_host", host=host_of(url))
+
+
+def not_own_origin(url):
+    """A URL allowed for some connection, but not one of this connection's own origins."""
+    try:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        origin = host_of(url)
+    return failure("not_own_origin", origin=origin)
 
 
 def is_oauth_error(error):

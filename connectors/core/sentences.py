@@ -69,7 +69,8 @@ class Sentence(Promise):
     """One sentence: a registered code and its parameters. str() renders it in the active language.
     A Promise, like gettext_lazy's strings: Django's JSON encoder, messages and templates render it."""
 
-    def __init__(self, code, **params):
+    def __init__(self, code, /, **params):
+        # Positional-only: a sentence may have a parameter named `code` (an OAuth error code).
         if code not in _CATALOG:
             raise KeyError(f"unknown sentence code {code!r}")
         self.code = code

@@ -117,19 +117,30 @@ def origin_of(url):
 
 
 def split_host_entry(entry):
-    """An EXTRA_ALLOWED_HOSTS entry, `host-pattern` or `host-pattern:port`, as (pattern, port or
-    None). Without a port the entry allows any port of that host."""
-    pattern, separator, port = entry.rpartition(":")
-    if separator and port.isascii() and port.isdigit() and pattern and not pattern.endswith(":"):
-        return pattern, int(port)
-    return entry, None
+    """An EXTRA_ALLOWED_HOSTS entry, `host-pattern`, `host-pattern:port` or
+    `host-pattern:first-last`, as (pattern, (first, last) or None). Without a port the entry
+    allows only the scheme's default port (443 for https): other ports of a host are other
+    services, and each is named on purpose. A port part that is not a port or range is left in
+    the pattern, which then matches no host (app_settings refuses such entries at start-up)."""
+    pattern, separator, ports = entry.rpartition(":")
+    if not separator or not pattern or pattern.endswith(":"):
+        return entry, None
+    first, dash, last = ports.partition("-")
+    last = last if dash else first
+    if not (first.isascii() and first.isdigit() and last.isascii() and last.isdigit()):
+        return entry, None
+    if not 0 < int(first) <= int(last) <= 65535:
+        return entry, None
+    return pattern, (int(first), int(last))
 
 
-def extra_host_allows(entries, host, port):
-    """True when an EXTRA_ALLOWED_HOSTS entry admits this host on this (effective) port."""
+def extra_host_allows(entries, host, port, default_port=443):
+    """True when an EXTRA_ALLOWED_HOSTS entry admits this host on this (effective) port; an entry
+    without a port admits only `default_port`, the URL's scheme's own."""
     for entry in entries:
-        pattern, pinned = split_host_entry(entry)
-        if host_matches(host, pattern) and (pinned is None or pinned == port):
+        pattern, ports = split_host_entry(entry)
+        first, last = ports or (default_port, default_port)
+        if host_matches(host, pattern) and first <= (port or default_port) <= last:
             return True
     return False
 
@@ -176,7 +187,7 @@ def validate_outbound_url(value, provider_hosts, extra_hosts):
     if parts.query or parts.fragment or "?" in value or "#" in value:
         raise ValidationError(_("Remove the query string or fragment (“?…”, “#…”)."), code="query")
     effective_port = port if port is not None else DEFAULT_PORTS.get(parts.scheme)
-    on_extra_host = extra_host_allows(extra_hosts, host, effective_port)
+    on_extra_host = extra_host_allows(extra_hosts, host, effective_port, DEFAULT_PORTS[parts.scheme])
     on_provider_host = any(host_matches(host, pattern) for pattern in provider_hosts)
     if not (on_provider_host or on_extra_host):
         if not provider_hosts:

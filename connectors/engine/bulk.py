@@ -7,7 +7,9 @@ from django.db import IntegrityError
 from django.utils import timezone, translation
 
 from connectors.core import sentences
-from connectors.engine import queue, runner
+from connectors.core.fields import UnreadableSecret
+from connectors.core.sentences import Sentence
+from connectors.engine import diagnostics, queue, runner
 from connectors.models import BulkTest, BulkTestOutcome, Connection
 
 
@@ -22,25 +24,15 @@ def run(bulk_test_id):
     bulk_test = BulkTest.objects.get(pk=bulk_test_id)
     user = get_user_model().objects.filter(pk=bulk_test.created_by_id).first()
     done = set(bulk_test.outcomes.values_list("connection_id", flat=True))  # a restarted job goes on
-    connections = runner.with_provider_fields(
-        Connection.objects.filter(pk__in=bulk_test.connection_ids).exclude(pk__in=done)
-    )
-    specific = [connection.specific for connection in connections]
+    specific, unreadable = _load([pk for pk in bulk_test.connection_ids if pk not in done])
+    for pk in unreadable:
+        # A secret no configured key reads fails its own connection's test, not the whole job.
+        crashed = Sentence("test_crashed", error=UnreadableSecret.__name__)
+        _store(bulk_test, pk, diagnostics.TestResult(False, "test", None, 0, crashed))
 
     def test_and_store(connection):
         result = runner._test_one(connection, user)
-        with translation.override("en"):
-            english = str(result.sentence)
-        try:
-            BulkTestOutcome.objects.create(
-                bulk_test=bulk_test,
-                connection_id=connection.pk,
-                passed=result.passed,
-                sentence=english[:500],
-                sentence_stored=sentences.stored(result.sentence),
-            )
-        except IntegrityError:
-            pass  # already stored by an earlier run of this job
+        _store(bulk_test, connection.pk, result)
         return result.passed
 
     results = runner.run_concurrently(test_and_store, specific)
@@ -48,9 +40,46 @@ def run(bulk_test_id):
     return {"total": len(bulk_test.connection_ids), "passed": sum(results)}
 
 
+def _load(ids):
+    """(the connections as their providers' models, ids of those whose secrets cannot be read):
+    one query for all, and one per row only when some row cannot be read."""
+    rows = Connection.objects.filter(pk__in=ids)
+    try:
+        return [connection.specific for connection in runner.with_provider_fields(rows)], []
+    except UnreadableSecret:
+        pass
+    loaded, unreadable = [], []
+    for pk in rows.values_list("pk", flat=True):
+        try:
+            loaded.append(runner.with_provider_fields(Connection.objects.filter(pk=pk)).get().specific)
+        except UnreadableSecret:
+            unreadable.append(pk)
+    return loaded, unreadable
+
+
+def _store(bulk_test, connection_id, result):
+    with translation.override("en"):
+        english = str(result.sentence)
+    try:
+        BulkTestOutcome.objects.create(
+            bulk_test=bulk_test,
+            connection_id=connection_id,
+            passed=result.passed,
+            sentence=english[:500],
+            sentence_stored=sentences.stored(result.sentence),
+        )
+    except IntegrityError:
+        pass  # already stored by an earlier run of this job
+
+
 def progress(bulk_test, change_url):
     """What the progress page shows, as JSON-ready data; `change_url(connection)` links a failure."""
-    outcomes = list(bulk_test.outcomes.select_related("connection").order_by("id"))
+    # Only what the page shows of each connection: an unreadable secret must not stop the page.
+    outcomes = list(
+        bulk_test.outcomes.select_related("connection")
+        .only("passed", "sentence", "sentence_stored", "connection", "connection__name", "connection__provider")
+        .order_by("id")
+    )
     # Outcomes of connections deleted since go with them; those connections are not waited for.
     total = Connection.objects.filter(pk__in=bulk_test.connection_ids).count()
     passed = sum(outcome.passed for outcome in outcomes)

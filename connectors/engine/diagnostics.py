@@ -135,9 +135,11 @@ def missing_secret(connection, action="test"):
     return None
 
 
-def run_test(connection, *, record=False, user=None):
+def run_test(connection, *, record=False, user=None, reuse_token=False):
     """Test the connection (saved or not). With record=True the outcome is stored on the saved
-    connection and logged as an event."""
+    connection and logged as an event. With reuse_token=True (a test asked through the API) the
+    stored token is probed while it is fresh, renewed through the usual path (which honours the
+    partner's cooldown) when not: a consumer's repeated tests make no token request each."""
     started = time.monotonic()
     step = TOKEN_STEP
     missing = missing_secret(connection)
@@ -149,7 +151,10 @@ def run_test(connection, *, record=False, user=None):
     try:
         # What Test does first is the grant's: the stored token (authorization code) or a fresh
         # one, so that the entered credentials are what is tested.
-        access_token = grants.of(connection).token_for_test(connection, tokens.get_access_token)
+        if reuse_token and connection.pk:
+            access_token = tokens.get_access_token(connection)
+        else:
+            access_token = grants.of(connection).token_for_test(connection, tokens.get_access_token)
         probe_url = connection.provider_info.probe_url(connection)
         if probe_url:
             step = PROBE_STEP

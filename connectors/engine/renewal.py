@@ -84,7 +84,7 @@ def backoff_failure(stored):
     )
 
 
-def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=None):
+def renew(connection, *, is_due, honour_backoff=True, refuse_while_waiting=False, just_read=False, enqueue=None):
     """Renew `connection` if `is_due(stored_row, now)` still says so once it is ours; return the
     valid access token (stored by us or by whoever held the claim before us).
 
@@ -92,7 +92,9 @@ def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=N
     look needs no read of its own. `enqueue(pk, at)` plans the next renewal (default: a task now).
 
     Raises OAuthFailure when the renewal fails, when renewals are backing off and the stored
-    token has expired (honour_backoff), or when the holder of the claim does not finish in time.
+    token has expired (honour_backoff), or at once while they are backing off when the caller
+    insists on a new token (refuse_while_waiting: a forced refresh must not turn a partner's
+    Retry-After into a request per caller), or when the holder of the claim does not finish in time.
     """
     pk = connection.pk
     model = type(connection.specific)
@@ -112,7 +114,9 @@ def renew(connection, *, is_due, honour_backoff=True, just_read=False, enqueue=N
             return _copied(connection, stored)
         if honour_backoff and waiting_for_backoff(stored, now):
             _copied(connection, stored)
-            if token_state.is_fresh(stored.access_token, stored.token_expires_at, now, margin=0):
+            if not refuse_while_waiting and token_state.is_fresh(
+                stored.access_token, stored.token_expires_at, now, margin=0
+            ):
                 return stored.access_token
             raise backoff_failure(stored)
         if claims.take(rows, holder, now=now, **CLAIM):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from connectors.core import failures, sentences
 from connectors.core.sentences import Sentence
 from connectors.partners import oauth
-from connectors.store import events
+from connectors.store import events, policy
 
 if TYPE_CHECKING:
     from connectors.models import Connection
@@ -54,11 +54,18 @@ def can_revoke(connection: "Connection", refresh_token: str) -> bool:
 
 
 def _revoke(connection: "Connection", refresh_token: str) -> tuple[bool, Sentence]:
-    """(succeeded, sentence); never raises for a partner's failure."""
+    """(succeeded, sentence); never raises. It runs after a commit (the deletion or the change
+    stands): whatever the partner answers, the outcome is an event or a log line, never a server
+    error that would lose it."""
     try:
         url = oauth.revoke(connection, refresh_token)
     except failures.OAuthFailure as failure:
         return False, Sentence("revocation_failed", reason=failure.message)
+    except Exception as error:  # noqa: BLE001  (a bug here must not turn a committed delete into a 500)
+        # The type only: an exception's text may quote the partner's answer.
+        logger.error("revocation for connection %s raised %s", connection.pk, type(error).__name__)
+        url = connection.provider_info.revocation_url(connection)
+        return False, Sentence("revocation_failed", reason=failures.malformed(url).message)
     return True, Sentence("revoked", host=failures.host_of(url))
 
 
@@ -92,10 +99,10 @@ def _revoke_replaced(connection: "Connection", refresh_token: str, user: Any) ->
     )
 
 
-def after_host_change(stored: "Connection", user: Any = None) -> None:
-    """A URL moved to another host and the tokens were dropped: revoke the dropped refresh token
-    at the server that issued it (`stored`, the connection as it was before the change), once the
-    change is committed."""
+def after_host_change(sender: type, stored: "Connection", user: Any = None, **kwargs: Any) -> None:
+    """A URL moved to another origin and the tokens were dropped (store.policy.origins_moved,
+    whichever door saved the move): revoke the dropped refresh token at the server that issued it
+    (`stored`, the connection as it was before the change), once the change is committed."""
     if not can_revoke(stored, stored.refresh_token):
         return
     if stored.provider_info.revocation_ends_grant_of(stored) and _shares_the_grant(stored):
@@ -144,3 +151,4 @@ def _revoke_deleted(connection: "Connection") -> None:
 
 def connect() -> None:
     pre_delete.connect(on_pre_delete, dispatch_uid="connectors.engine.revocation.on_pre_delete")
+    policy.origins_moved.connect(after_host_change, dispatch_uid="connectors.engine.revocation.after_host_change")

@@ -17,6 +17,7 @@ from django.db import connections as db_connections
 from django.utils import timezone
 from encrypted_model_fields.fields import decrypt_str
 
+from connectors.core import failures
 from connectors.core.app_settings import app_settings
 
 # The token state and its transitions live in connectors/core/token_state.py; these names stay
@@ -26,6 +27,7 @@ from connectors.engine import renewal
 from connectors.models import Connection
 from connectors.partners import oauth
 from connectors.partners.http import BoundedSession, origin_url
+from connectors.store import policy
 
 __all__ = [
     "MAX_LIFETIME_SECONDS",
@@ -39,7 +41,9 @@ __all__ = [
 ]
 
 
-def get_access_token(connection: Connection, *, margin: float | None = None, force: bool = False) -> str:
+def get_access_token(
+    connection: Connection, *, margin: float | None = None, force: bool = False, honour_cooldown: bool = False
+) -> str:
     """A valid access token for the connection, renewed when it expires within the margin
     (seconds; default REFRESH_MARGIN_SECONDS), or renewed now with force=True (unless another
     caller renewed it since this call began).
@@ -58,7 +62,15 @@ def get_access_token(connection: Connection, *, margin: float | None = None, for
             return stored.token_obtained_at is None or stored.token_obtained_at < asked_at
         return needs_renewal(stored, now, margin)
 
-    return renewal.renew(connection, is_due=is_due, honour_backoff=not force)
+    # A forced renewal ignores the backoff (Test Connection: the operator asks now), unless the
+    # caller honours the partner's cooldown (the API's force_refresh): then a forced renewal while
+    # renewals back off (after a 429, at least its Retry-After) is refused with the next try's time.
+    return renewal.renew(
+        connection,
+        is_due=is_due,
+        honour_backoff=honour_cooldown or not force,
+        refuse_while_waiting=force and honour_cooldown,
+    )
 
 
 def access_token_for(pk: int) -> str:
@@ -157,9 +169,18 @@ class BearerAuth(requests.auth.AuthBase):
 def session(connection: Connection) -> requests.Session:
     """A requests.Session sending the connection's valid bearer token, under the same outbound
     policy as token traffic (connectors/partners/http.py): each request's URL must be on one of the
-    provider's allowed origins (checked before a token is attached), a total deadline of
-    HTTP_TIMEOUT, no redirects followed, answers capped at MAX_RESPONSE_BYTES; a refused or
-    failed request raises OAuthFailure."""
-    http = BoundedSession(destination_check=lambda url: oauth.check_destination(connection, origin_url(url)))
+    provider's allowed origins and one of the connection's own origins, its API base or its test
+    request (connectors/store/policy.py; checked before a token is fetched or attached), a total
+    deadline of HTTP_TIMEOUT, no redirects followed, answers capped at MAX_RESPONSE_BYTES; a
+    refused or failed request raises OAuthFailure."""
+
+    def destination_check(url):
+        oauth.check_destination(connection, origin_url(url))
+        if not policy.may_carry_token(connection, url):
+            # Another partner's sandbox on EXTRA_ALLOWED_HOSTS, or another port of the
+            # connection's own host: allowed for some connection, not for this one's token.
+            raise failures.not_own_origin(url)
+
+    http = BoundedSession(destination_check=destination_check)
     http.auth = BearerAuth(connection)
     return http

@@ -12,7 +12,7 @@ import binascii
 import json
 import logging
 
-from connectors.core import failures
+from connectors.core import failures, text
 from connectors.partners import oauth
 from connectors.partners.http import json_body, partner_session
 
@@ -48,8 +48,11 @@ def _name_in(claims):
         return ""
     for claim in NAME_CLAIMS:
         value = claims.get(claim)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:255]
+        # Shown as "connected as …": cleaned like every partner string (a bidi override such as
+        # U+202E could make it read as another account).
+        name = text.partner_words(value, limit=255) if isinstance(value, str) else ""
+        if name:
+            return name
     return ""
 
 

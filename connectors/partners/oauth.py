@@ -173,6 +173,12 @@ def revoke(connection, refresh_token):
     sent to; raises OAuthFailure when the provider does not confirm."""
     url = connection.provider_info.revocation_url(connection)
     check_destination(connection, url)
+    with answers.guard(url):
+        return _revoke(connection, refresh_token, url)
+
+
+@sensitive_variables()
+def _revoke(connection, refresh_token, url):
     session = partner_session(client=WebApplicationClient(connection.client_id))
     # RFC 7009 §2.1: the client authenticates as at the token endpoint.
     auth, credentials = client_authentication(connection)

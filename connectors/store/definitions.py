@@ -7,6 +7,7 @@ per connection, with the changed fields, validated by the models' own rules thro
 and apply() saves a plan that has no errors, all or nothing.
 """
 
+import json
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -21,7 +22,7 @@ from connectors.core import sentences, validators
 from connectors.core.sentences import Sentence
 from connectors.models import Connection, secret_fields
 from connectors.partners.providers import PROVIDERS
-from connectors.store import events
+from connectors.store import events, policy
 
 # The details the events of imports and copies keep (connectors/core/sentences.py).
 sentences.register(
@@ -39,6 +40,33 @@ COPY_SUFFIX = " (copy)"
 
 class DocumentError(Exception):
     """The document as a whole cannot be read (not JSON, another format or version)."""
+
+
+# The largest definitions document read (the Import page's upload and import_connections alike):
+# an export of thousands of connections is far smaller.
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+# Longest piece of a document's own text quoted back in a sentence (a provider key, a name).
+QUOTED_LIMIT = 100
+
+
+def parse(text):
+    """The JSON document in `text` (str or bytes); DocumentError with a sentence when it is too
+    large, not JSON or nested too deeply for the parser (every door reads files through this)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(_("The file is larger than 2 MiB: is it a definitions file?"))
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise DocumentError(_("The file nests its values too deeply to be a definitions file.")) from None
+    except ValueError:
+        raise DocumentError(_("The file is not JSON: choose a definitions file.")) from None
+
+
+def _quoted(value):
+    """A value of the document as it may appear in a sentence: text, cut short."""
+    if not isinstance(value, str):
+        return "?"
+    return value if len(value) <= QUOTED_LIMIT else value[: QUOTED_LIMIT - 1] + "…"
 
 
 def model_of(provider):
@@ -100,7 +128,7 @@ class Item:
     @property
     def label(self):
         provider = PROVIDERS.get(self.provider)
-        return f"{provider.short_name if provider else self.provider} · {self.name}"
+        return f"{provider.short_name if provider else self.provider} · {_quoted(self.name)}"
 
 
 @dataclass
@@ -121,10 +149,11 @@ def read_document(document):
         raise DocumentError(
             _("This is not a connection definitions document (format “%(format)s”).") % {"format": FORMAT}
         )
-    if document.get("version") != VERSION:
+    found = document.get("version")
+    if found != VERSION or isinstance(found, bool):
         raise DocumentError(
             _("This document has version %(found)r; this version of the app reads version %(version)d.")
-            % {"found": document.get("version"), "version": VERSION}
+            % {"found": found if isinstance(found, int) else _quoted(found), "version": VERSION}
         )
     entries = document.get("connections")
     if not isinstance(entries, list):
@@ -134,6 +163,14 @@ def read_document(document):
 
 def plan(document):
     """Compare every entry with the stored connections; nothing is saved."""
+    try:
+        return _plan(document)
+    except RecursionError:
+        # A parsed document is as deep as its parser allowed; one built in code may be deeper.
+        raise DocumentError(_("The file nests its values too deeply to be a definitions file.")) from None
+
+
+def _plan(document):
     items, seen = [], set()
     for position, entry in enumerate(read_document(document), start=1):
         item = _plan_entry(entry, position)
@@ -148,9 +185,11 @@ def plan(document):
 def _plan_entry(entry, position):
     if not isinstance(entry, dict):
         return Item("?", f"#{position}", "invalid", errors=[_("Entry %(n)d is not an object.") % {"n": position}])
-    provider = PROVIDERS.get(entry.get("provider"))
+    key = entry.get("provider")
+    # Any JSON value may stand here: only text names a provider (a list cannot even be looked up).
+    provider = PROVIDERS.get(key) if isinstance(key, str) else None
     name = entry.get("name")
-    item = Item(str(entry.get("provider")), name if isinstance(name, str) else f"#{position}")
+    item = Item(_quoted(key), name if isinstance(name, str) else f"#{position}")
     if provider is None:
         item.action = "invalid"
         item.errors.append(
@@ -160,6 +199,13 @@ def _plan_entry(entry, position):
     if not isinstance(name, str) or not name.strip():
         item.action = "invalid"
         item.errors.append(_("Name: enter the connection's name."))
+        return item
+    try:
+        # Before the name reaches a query: PostgreSQL refuses a NUL character in one.
+        validators.reject_control_characters(name)
+    except ValidationError as error:
+        item.action = "invalid"
+        item.errors += [f"{_label(model_of(provider), 'name')}: {message}" for message in error.messages]
         return item
     model = model_of(provider)
     allowed = definition_fields(model)
@@ -196,8 +242,11 @@ def _plan_entry(entry, position):
             (_label(model, f), before[f], getattr(instance, f)) for f in before if before[f] != getattr(instance, f)
         ]
         item.action = "update" if item.changes else "unchanged"
-        # Stored secrets are never sent to a host an import just changed, as in the form.
-        item.clears_secrets = _hosts_changed(provider, before, instance)
+        # Stored secrets and tokens never follow a URL an import moves to another origin (the
+        # change policy, as on the form; the model's save would drop them anyway).
+        item.clears_secrets = bool(
+            policy.moved_fields(provider, before, policy.values_of(instance, provider.url_fields))
+        )
     else:
         item.action = "create"
     # The secrets the source has (or this connection had, before a host change) and this one
@@ -231,13 +280,6 @@ def _expected_type(model, field_name):
     return str
 
 
-def _hosts_changed(provider, before, instance):
-    return any(
-        validators.host_of(before.get(name, "")) != validators.host_of(getattr(instance, name, ""))
-        for name in provider.url_fields
-    )
-
-
 def _label(model, field_name):
     if field_name == NON_FIELD_ERRORS:
         return _("Settings")
@@ -260,6 +302,7 @@ def apply(import_plan, user=None):
                 for name in secret_fields(type(instance)):
                     setattr(instance, name, "")
                 instance.clear_tokens(reason=gettext_noop("A URL was changed by an import: generate a new token."))
+            instance.changed_by = user  # the revocation of dropped tokens is recorded as theirs
             instance.save()
             detail = (
                 Sentence("imported")

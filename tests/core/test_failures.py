@@ -108,7 +108,10 @@ def test_connection_refused(admin_client, auth_server):
 
 
 def test_unknown_host(admin_client, auth_server, settings):
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "*.invalid"]}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "EXTRA_ALLOWED_HOSTS": ["127.0.0.1:1-65535", "*.invalid"],
+    }
     connection = hypatos_with_token_url(auth_server, "https://no-such-host.invalid/v2/auth/token")
     result = run_saved_test(admin_client, connection)
     assert "cannot be found" in result["message"] and "no-such-host.invalid" in result["message"]
@@ -194,7 +197,10 @@ def test_absurd_or_missing_expires_in_gets_the_default(auth_server, expires_in):
 def test_test_of_an_edited_form_never_sends_the_stored_token_to_a_new_host(admin_client, auth_server, settings):
     from tests.connections import inverbis_form
 
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "EXTRA_ALLOWED_HOSTS": ["127.0.0.1:1-65535", "localhost:1-65535"],
+    }
     connection = make_inverbis(auth_server)
     connection.access_token, connection.token_expires_at = STORED_TOKEN, timezone.now() + timezone.timedelta(hours=1)
     connection.status = Status.AUTHORIZED

@@ -161,7 +161,10 @@ def test_test_of_unsaved_form_uses_stored_secret_unless_host_changed(admin_clien
     moved = hypatos_form(
         auth_server, client_secret="", token_url=auth_server.hypatos_token_url.replace("127.0.0.1", "localhost")
     )
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "EXTRA_ALLOWED_HOSTS": ["127.0.0.1:1-65535", "localhost:1-65535"],
+    }
     result = run_test(admin_client, "hypatosconnection", connection.pk, moved)
     assert not result["passed"] and result["step"] == "settings"
     assert "Client Secret" in result["message"]

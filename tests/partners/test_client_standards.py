@@ -232,7 +232,10 @@ def test_a_host_change_revokes_the_dropped_refresh_token_where_it_was_issued(
     connection = authorized_inverbis(admin_client, auth_server)
     old = connection.refresh_token
     auth_server.reset_stats()
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EXTRA_ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}
+    settings.PARTNER_CONNECTIONS = {
+        **settings.PARTNER_CONNECTIONS,
+        "EXTRA_ALLOWED_HOSTS": ["127.0.0.1:1-65535", "localhost:1-65535"],
+    }
     moved = {
         name: inverbis_form(auth_server)[name].replace("127.0.0.1", "localhost")
         for name in ("authorization_url", "token_url")

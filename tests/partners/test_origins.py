@@ -26,7 +26,11 @@ def test_an_extra_host_entry_may_pin_a_port():
     allows = validators.extra_host_allows
     assert allows(["127.0.0.1:8765"], "127.0.0.1", 8765)
     assert not allows(["127.0.0.1:8765"], "127.0.0.1", 8766)
-    assert allows(["127.0.0.1"], "127.0.0.1", 8766)  # no port: any port of that host
+    # No port: the scheme's default port only (issue 16); other ports are named, one or a range.
+    assert not allows(["127.0.0.1"], "127.0.0.1", 8766)
+    assert allows(["127.0.0.1"], "127.0.0.1", 443) and allows(["127.0.0.1"], "127.0.0.1", 80, default_port=80)
+    assert allows(["127.0.0.1:8000-8999"], "127.0.0.1", 8766)
+    assert not allows(["127.0.0.1:8000-8999"], "127.0.0.1", 9000)
     assert allows(["*.sandbox.example:443"], "eu.sandbox.example", 443)
     assert not allows(["*.sandbox.example:443"], "eu.sandbox.example", 8443)
 

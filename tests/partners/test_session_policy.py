@@ -42,24 +42,31 @@ def test_a_url_off_the_allowed_origins_is_refused_before_any_token_is_fetched(au
     assert not connection.access_token
 
 
-def test_redirects_are_not_followed(connection, fault_server):
+@pytest.fixture
+def api_at_fault_server(auth_server, fault_server):
+    """A connection whose API base is the misbehaving server (its token comes from the real one)."""
+    return make_hypatos(auth_server, endpoint_url=fault_server.url("/v2"))
+
+
+def test_redirects_are_not_followed(api_at_fault_server, fault_server):
     fault_server.reset()
-    response = connection.session().get(fault_server.url("/redirect?to=/token-ok"))
+    response = api_at_fault_server.session().get(fault_server.url("/redirect?to=/token-ok"))
     assert response.status_code == 302
     assert fault_server.requests_to("/token-ok") == []
 
 
-def test_an_oversized_answer_is_refused(connection, fault_server):
+def test_an_oversized_answer_is_refused(api_at_fault_server, fault_server):
     with pytest.raises(failures.OAuthFailure) as raised:
-        connection.session().get(fault_server.url("/huge?mb=2"))
+        api_at_fault_server.session().get(fault_server.url("/huge?mb=2"))
     assert raised.value.kind == "too_large"
 
 
-def test_a_slow_drip_is_cut_at_the_deadline(connection, fault_server, settings):
+def test_a_slow_drip_is_cut_at_the_deadline(api_at_fault_server, fault_server, settings):
     settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "HTTP_TIMEOUT": 1}
+    api_at_fault_server.get_access_token()  # the token first: the deadline is the API request's
     started = time.monotonic()
     with pytest.raises(failures.OAuthFailure) as raised:
-        connection.session().get(fault_server.url("/drip?every=0.3"))
+        api_at_fault_server.session().get(fault_server.url("/drip?every=0.3"))
     assert raised.value.kind == "timeout"
     assert time.monotonic() - started < 3
 

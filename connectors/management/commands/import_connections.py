@@ -1,7 +1,6 @@
 """Read connection definitions written by export_connections: a dry run shows what would change;
 --apply saves it (all or nothing) and lists the secrets to enter afterwards."""
 
-import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -24,16 +23,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, apply, **options):
         try:
+            # One byte more than the limit is enough to know the file is too large.
+            limit = definitions.MAX_DOCUMENT_BYTES + 1
             if file == "-":
-                document = json.load(sys.stdin)
+                text = sys.stdin.buffer.read(limit)
             else:
-                with open(file, encoding="utf-8") as source:
-                    document = json.load(source)
-            import_plan = definitions.plan(document)
-        except (OSError, ValueError) as error:
+                with open(file, "rb") as source:
+                    text = source.read(limit)
+            import_plan = definitions.plan(definitions.parse(text))
+        except OSError as error:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": error}) from None
         except definitions.DocumentError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": error}) from None
         for line in describe(import_plan):
             self.stdout.write(line)
         if not import_plan.valid:
@@ -61,7 +62,9 @@ def describe(import_plan):
         for error in item.errors:
             yield f"          {error}"
         if item.clears_secrets:
-            yield "          " + _("A URL moves to another host: the stored secrets and tokens will be cleared.")
+            yield "          " + _(
+                "A URL moves to another host or port: the stored secrets and tokens will be cleared."
+            )
         if item.secrets_to_enter:
             yield "          " + _("Secrets to enter afterwards: %(names)s") % {
                 "names": ", ".join(item.secrets_to_enter)

@@ -33,6 +33,9 @@ class Provider:
     oauth_fields: tuple[str, ...]
     # Every field holding a URL the connection sends credentials or tokens to.
     url_fields: tuple[str, ...] = ()
+    # URL fields of the partner's API, the only places besides the test request (probe_url())
+    # where the connection's access token is sent (connectors/store/policy.py).
+    resource_url_fields: tuple[str, ...] = ()
     # URL fields the operator may leave blank to get the derived default.
     derived_url_fields: tuple[str, ...] = ()
     # Documented values offered for a URL field in a drop-down: {field: (url, ...)}.

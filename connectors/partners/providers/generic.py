@@ -299,6 +299,7 @@ PROVIDER = Generic(
         "scope",
     ),
     url_fields=("issuer_url", "authorization_url", "token_url", "userinfo_url", "revocation_url", "probe_url"),
+    resource_url_fields=("userinfo_url", "probe_url"),
     field_choices={
         "grant": grant_choices,
         "client_authentication": client_authentication_choices,

@@ -38,6 +38,7 @@ PROVIDER = Hypatos(
     connection_fields=("name", "endpoint_url"),
     oauth_fields=("client_id", "client_secret", "scope", "token_url"),
     url_fields=("endpoint_url", "token_url"),
+    resource_url_fields=("endpoint_url",),
     derived_url_fields=("token_url",),
     url_suggestions={"endpoint_url": ENDPOINTS},
     fixed_values=(("oauth", "grant_type", gettext_lazy("Grant Type"), gettext_lazy("Client Credentials")),),

@@ -35,6 +35,7 @@ PROVIDER = Invenias(
     connection_fields=("name", "subdomain", "api_url"),
     oauth_fields=("client_id", "client_secret", "username", "password", "scope", "token_url"),
     url_fields=("api_url", "token_url"),
+    resource_url_fields=("api_url",),
     derived_url_fields=("token_url", "api_url"),
     fixed_values=(("oauth", "grant_type", gettext_lazy("Grant Type"), gettext_lazy("Resource Owner Password")),),
     shows_callback_url=True,
