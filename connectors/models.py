@@ -396,6 +396,14 @@ def encrypted_columns():
             yield model, names
 
 
+# The methods the proxy forwards (connectors/api/proxy.py); a key may send GET alone by default.
+PROXY_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def default_proxy_methods():
+    return ["GET"]
+
+
 class ApiKey(models.Model):
     """A key for one consumer of the token API (connectors/api/). The key itself is shown once at
     creation and stored only as a hash; connectors/store/apikeys.py makes, checks and scopes keys."""
@@ -428,6 +436,17 @@ class ApiKey(models.Model):
         default=False,
         help_text=gettext_lazy("Without it the key reads only the connections' metadata and health."),
     )
+    may_proxy = models.BooleanField(
+        gettext_lazy("may call partners through the proxy"),
+        default=False,
+        help_text=gettext_lazy("The key calls the connections' partner APIs through this app, never holding a token."),
+    )
+    proxy_methods = models.JSONField(
+        gettext_lazy("proxy methods"),
+        default=default_proxy_methods,
+        blank=True,
+        help_text=gettext_lazy("The HTTP methods the key may send through the proxy."),
+    )
     created_at = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
     expires_at = models.DateTimeField(
         gettext_lazy("expires"), null=True, blank=True, help_text=gettext_lazy("Blank: never.")
@@ -459,3 +478,22 @@ class ApiKey(models.Model):
                     % {"unknown": ", ".join(unknown), "known": ", ".join(PROVIDERS)}
                 }
             )
+        methods = self.proxy_methods
+        if not isinstance(methods, list) or not set(map(str, methods)) <= set(PROXY_METHODS):
+            raise ValidationError({"proxy_methods": _("Choose among %(known)s.") % {"known": ", ".join(PROXY_METHODS)}})
+
+
+class ProxyUsage(models.Model):
+    """How many calls went through the proxy to a connection's partner in one minute (a count per
+    minute rather than an event per call: a busy consumer must not flood the event log)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="proxy_usage")
+    minute = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "minute"], name="one_proxy_count_per_minute")]
+
+    def __str__(self):
+        return f"{self.connection_id} {self.minute:%Y-%m-%d %H:%M}: {self.calls}"

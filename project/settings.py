@@ -52,6 +52,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The token API (/api/) goes on through a short chain of its own, without the middleware below
+    # that only the admin needs (connectors/api/entry.py).
+    "connectors.api.entry.ApiEntry",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The reader's language from the browser's Accept-Language (LANGUAGES below).
     "django.middleware.locale.LocaleMiddleware",

@@ -2,33 +2,45 @@
 
 import logging
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
-from connectors.api import problems, service
+from connectors.api import problem_pages, problems, proxy, service
 from connectors.api.auth import ApiKeyAuth
 from connectors.api.problems import Problem
 from connectors.api.ratelimit import PerKeyThrottle
-from connectors.api.schemas import ConnectionOut, ProblemOut, TestOut, TokenIn, TokenOut
+from connectors.api.schemas import ConnectionPage, ConnectionsQuery, ProblemOut, TestOut, TokenIn, TokenOut
+from connectors.models import PROXY_METHODS
 
 logger = logging.getLogger("connectors.api")
 
 
 class JsonOrEmptyParser(Parser):
-    """A JSON object as body, where an empty body means every field's default (`curl -X POST`
-    works); anything else is refused as a 400 problem (on_http_error)."""
+    """A JSON object or `null` as body, where an empty body (`curl -X POST`) and `null` mean every
+    field's default. A body of another media type is refused with 415, one that is not a JSON
+    object with 400 (both through on_http_error, which finds the problem as the cause)."""
 
     def parse_body(self, request):
         if not request.body.strip():
-            return {}
+            return None
+        if not is_json(request.content_type):
+            raise Problem(
+                "unsupported-media-type",
+                _("Send the request body as JSON, with “Content-Type: application/json”."),
+                headers={"Accept-Post": "application/json"},
+            )
         body = super().parse_body(request)
-        if not isinstance(body, dict):
+        if body is not None and not isinstance(body, dict):
             raise ValueError("not a JSON object")
         return body
+
+
+def is_json(content_type):
+    media_type = (content_type or "").lower()
+    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
 class TokenApi(NinjaAPI):
@@ -58,21 +70,33 @@ api = TokenApi(
     parser=JsonOrEmptyParser(),
 )
 # Tokens and connection states must not be kept by a browser or a proxy: every answer, errors
-# included, carries Cache-Control: no-store.
-api.add_decorator(never_cache, mode="view")
+# included, carries Cache-Control: no-store (answers.ProblemAnswers, for every path under /api/).
 
 ERRORS = {status: ProblemOut for status in (401, 404, 429)}
 
 
-@api.get("/connections/", response={200: list[ConnectionOut], **ERRORS}, summary="The connections this key may see")
-def list_connections(request):
-    return service.list_connections(request.auth)
+@api.get(
+    "/connections",
+    response={200: ConnectionPage, 400: ProblemOut, **ERRORS},
+    summary="The connections this key may see, a page at a time",
+)
+def list_connections(request, query: Query[ConnectionsQuery]):
+    return service.list_connections(request, request.auth, query)
 
 
 @api.post(
     "/connections/{int:connection_id}/token",
-    response={200: TokenOut, 400: ProblemOut, 403: ProblemOut, 409: ProblemOut, 502: ProblemOut, **ERRORS},
+    response={
+        200: TokenOut,
+        400: ProblemOut,
+        403: ProblemOut,
+        409: ProblemOut,
+        415: ProblemOut,
+        502: ProblemOut,
+        **ERRORS,
+    },
     summary="A valid access token",
+    auth=ApiKeyAuth(with_token=True),
 )
 def obtain_token(request, connection_id: int, body: TokenIn | None = None):
     body = body or TokenIn.model_validate({})
@@ -84,6 +108,35 @@ def obtain_token(request, connection_id: int, body: TokenIn | None = None):
 @api.post("/connections/{int:connection_id}/test", response={200: TestOut, **ERRORS}, summary="Test Connection")
 def test_connection(request, connection_id: int):
     return service.run_test(request.auth, connection_id)
+
+
+def proxy_call(request, connection_id: int, path: str):
+    return proxy.forward(request, request.auth, connection_id, path)
+
+
+# One operation per method, each with its own id in the document.
+for _method in PROXY_METHODS:
+    api.api_operation(
+        [_method],
+        "/connections/{int:connection_id}/proxy/{path:path}",
+        response={400: ProblemOut, 403: ProblemOut, 409: ProblemOut, 502: ProblemOut, **ERRORS},
+        operation_id=f"proxy_{_method.lower()}",
+        summary=f"{_method} through the proxy: the partner's API with the connection's token",
+        description=(
+            "Forwards the request to the connection's API base URL + `path` with its valid access token and "
+            "answers with the partner's status, safe headers and body. Needs a key that may proxy, with this "
+            "method among its proxy methods (GET only by default). The token never reaches the consumer."
+        ),
+    )(proxy_call)
+
+
+@api.get("/problems/{slug}", auth=None, include_in_schema=False, throttle=[])
+def problem_type(request, slug: str):
+    """What a problem `type` URI leads to: its section of docs/api.md, as Markdown."""
+    text = problem_pages.section(slug)
+    if text is None:
+        raise Problem("unknown-path", _("There is no such problem type."))
+    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
 
 
 # -- every error as problem details ---------------------------------------------------------------
@@ -103,8 +156,9 @@ def on_invalid_request(request, exc):
 
 
 def _field_of(error):
-    # ninja locates a body field as ("body", "body", name): name the field as the client sent it.
-    parts = [str(part) for part in error.get("loc", ()) if part != "body"]
+    # ninja locates a field as ("body", "body", name) or ("query", name): name it as the client
+    # sent it.
+    parts = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
     return ".".join(parts) or "body"
 
 
@@ -115,6 +169,8 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
+    if isinstance(exc.__cause__, Problem):  # raised by the parser (415)
+        return problems.response(exc.__cause__)
     if exc.status_code == 429:
         wait = getattr(exc, "wait", None)
         return problems.response(
@@ -130,7 +186,7 @@ def on_http_error(request, exc):
                 "invalid-request", _("Send the request body as a JSON object (application/json), or no body at all.")
             )
         )
-    return problems.response(Problem("invalid-request", str(exc)))
+    return on_unexpected(request, exc)
 
 
 @api.exception_handler(Exception)

@@ -5,12 +5,14 @@ import json
 import math
 
 from django.http import HttpResponse
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from connectors.core.app_settings import app_settings
 
 CONTENT_TYPE = "application/problem+json"
+# Django's never_cache value, set directly: add_never_cache_headers() formats dates and parses
+# the existing header on every answer.
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 # slug -> (HTTP status, title). The type URI of a problem is {PUBLIC_BASE_URL}/api/v1/problems/{slug}
 # (README, API, lists them); consumers switch on it, people read title and detail.
@@ -18,7 +20,11 @@ TYPES = {
     "invalid-request": (400, _("The request is not valid")),
     "invalid-key": (401, _("No valid API key")),
     "tokens-not-allowed": (403, _("This API key may not obtain tokens")),
+    "proxy-not-allowed": (403, _("This API key may not use the proxy this way")),
     "not-found": (404, _("No such connection")),
+    "unknown-path": (404, _("No such path")),
+    "method-not-allowed": (405, _("Method not allowed")),
+    "unsupported-media-type": (415, _("The body is not JSON")),
     "not-authorized": (409, _("The connection is not authorized")),
     "needs-reauthorization": (409, _("The connection needs reauthorization")),
     "rate-limited": (429, _("Too many requests")),
@@ -49,7 +55,7 @@ def response(problem):
     answer = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=CONTENT_TYPE)
     for name, value in problem.headers.items():
         answer[name] = value
-    add_never_cache_headers(answer)
+    answer["Cache-Control"] = NO_STORE
     return answer
 
 

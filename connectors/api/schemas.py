@@ -2,8 +2,20 @@
 into the OpenAPI document). No schema has a field for a secret, except TokenOut's token."""
 
 from datetime import datetime
+from enum import Enum
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from connectors.partners.providers import PROVIDERS
+from connectors.store.health import Health
+
+# Strict input: a JSON number for an integer, true/false for a boolean, no field the document
+# does not name (a typo must not silently fall back to a default).
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+ProviderKey = Enum("ProviderKey", {key: key for key in PROVIDERS}, type=str)  # type: ignore[misc]
+HealthCode = Enum("HealthCode", {code.value: code.value for code in Health}, type=str)  # type: ignore[misc]
 
 
 class HealthOut(Schema):
@@ -29,7 +41,24 @@ class ConnectionOut(Schema):
     last_test: LastTestOut | None
 
 
+class ConnectionPage(Schema):
+    items: list[ConnectionOut]
+    next: str | None = Field(
+        description='The URL of the next page (also sent as an RFC 8288 `Link: <…>; rel="next"` header); '
+        "null on the last page."
+    )
+
+
+class ConnectionsQuery(Schema):
+    limit: int = Field(50, ge=1, le=200, description="How many connections per page (1 to 200).")
+    cursor: str | None = Field(None, description="Where the page starts: the `next` link of the previous page.")
+    provider: ProviderKey | None = Field(None, description="Only connections of this provider.")
+    health: HealthCode | None = Field(None, description="Only connections in this health.")
+
+
 class TokenIn(Schema):
+    model_config = STRICT
+
     min_valid_seconds: int | None = Field(
         None,
         ge=0,

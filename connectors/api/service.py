@@ -1,24 +1,27 @@
 """What the API's endpoints do, apart from HTTP: which connection a key may use, handing out a
 token through the one renewal path (connectors/engine/tokens.py), and Test Connection."""
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from connectors.api import problems
+from connectors.api import handout, paging, problems
 from connectors.api.problems import Problem
 from connectors.core import failures, sentences
 from connectors.core.app_settings import app_settings
-from connectors.core.sentences import Sentence
 from connectors.engine import diagnostics, tokens
 from connectors.models import Connection, Status
-from connectors.store import apikeys, display, events
-from connectors.store.health import health_of
+from connectors.store import apikeys, display
+from connectors.store.health import filter_by_health, health_of
 
 sentences.register({"token_handed_out": gettext_lazy("to API key “%(name)s”")})
 
-TOKEN_COLUMNS = ("access_token", "token_expires_at", "token_type", "token_scope")
+PAGE_PARAMETERS = {"limit", "cursor", "provider", "health"}
 
 
 # Connection ids are 64-bit integers; a larger number in the URL is no id at all (the database
@@ -52,9 +55,34 @@ def connection_summary(connection, now=None):
     }
 
 
-def list_connections(api_key):
+def list_connections(request, api_key, query):
+    """One page of the connections `api_key` may see, in id order (stable while connections are
+    added and removed), and the headers that go with it."""
+    unknown = sorted(set(request.GET) - PAGE_PARAMETERS)
+    if unknown:
+        raise Problem(
+            "invalid-request",
+            _("Unknown query parameters: %(names)s.") % {"names": ", ".join(unknown)},
+            errors=[{"field": name, "message": _("unknown parameter")} for name in unknown],
+        )
+    after = paging.after(query.cursor)
     now = timezone.now()
-    return [connection_summary(c, now) for c in apikeys.connections_for(api_key).order_by("provider", "name", "pk")]
+    connections = Connection.objects.filter(apikeys.visible_to(api_key), pk__gt=after)
+    if query.provider:
+        connections = connections.filter(provider=query.provider.value)
+    if query.health:
+        connections = filter_by_health(connections, query.health.value, now)
+    page = list(connections.order_by("pk")[: query.limit + 1])
+    more = len(page) > query.limit
+    page = page[: query.limit]
+    next_url = paging.next_url(request, page[-1].pk) if more else None
+    answer = HttpResponse(
+        json.dumps({"items": [connection_summary(c, now) for c in page], "next": next_url}, cls=DjangoJSONEncoder),
+        content_type="application/json",
+    )
+    if next_url:
+        answer["Link"] = f'<{next_url}>; rel="next"'
+    return answer
 
 
 def visible_connection(api_key, connection_id):
@@ -66,22 +94,21 @@ def visible_connection(api_key, connection_id):
     return connection
 
 
-def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refresh=False):
-    """The token answer for `connection_id`, renewed first when needed; records the handout."""
-    if not api_key.may_obtain_tokens:
+def hand_out_token(found, connection_id, *, min_valid_seconds=None, force_refresh=False):
+    """The token answer for `connection_id` (a JSON response), renewed first when needed; records
+    the handout. `found` is what the handout's authentication read (handout.find)."""
+    if not found.may_obtain_tokens:
         raise Problem(
             "tokens-not-allowed",
             _("This API key may read connections and their health, not obtain tokens: ask for a key that may."),
         )
+    if not found.visible:
+        raise not_found()
     margin = app_settings.REFRESH_MARGIN_SECONDS if min_valid_seconds is None else min_valid_seconds
-    if not 0 < connection_id <= MAX_ID:
-        raise not_found()
-    # The hot path: one query for the token columns of a connection the key may see.
-    row = Connection.objects.filter(apikeys.visible_to(api_key), pk=connection_id).values_list(*TOKEN_COLUMNS).first()
-    if row is None:
-        raise not_found()
-    access_token, expires_at, token_type, scope = row
-    if force_refresh or not tokens.is_fresh(access_token, expires_at, margin=margin):
+    now = timezone.now()
+    access_token = None if force_refresh else handout.fresh_token(found, margin, now)
+    expires_at, token_type, scope = found.expires_at, found.token_type, found.scope
+    if access_token is None:
         connection = Connection.objects.get(pk=connection_id)
         try:
             # A consumer's force_refresh honours the partner's cooldown (Retry-After, backoff).
@@ -89,19 +116,16 @@ def hand_out_token(api_key, connection_id, *, min_valid_seconds=None, force_refr
         except failures.OAuthFailure as failure:
             raise problem_from_failure(connection, failure) from None
         expires_at, token_type, scope = connection.token_expires_at, connection.token_type, connection.token_scope
-    events.record(
-        Connection(pk=connection_id),
-        "token handed out",
-        detail=Sentence("token_handed_out", name=api_key.name),
-    )
+    handout.record(connection_id, found.key_id, found.key_name, found.last_used_at, now)
     expires_in = int((expires_at - timezone.now()).total_seconds()) if expires_at else None
-    return {
+    body = {
         "access_token": access_token,
         "token_type": token_type or "Bearer",
-        "expires_at": expires_at,
+        "expires_at": expires_at.isoformat().replace("+00:00", "Z") if expires_at else None,
         "expires_in": expires_in,
         "scope": scope,
     }
+    return HttpResponse(json.dumps(body), content_type="application/json")
 
 
 def run_test(api_key, connection_id):

@@ -65,7 +65,7 @@ class KeyCheck:
 def check(raw_key, now=None):
     """Find the key behind a bearer value; refuses unknown, revoked and expired keys."""
     now = now or timezone.now()
-    prefix = _prefix_of(raw_key)
+    prefix = prefix_of(raw_key)
     try:
         api_key = ApiKey.objects.get(key_prefix=prefix) if prefix else None
     except ApiKey.DoesNotExist:
@@ -85,7 +85,7 @@ def check(raw_key, now=None):
     return KeyCheck(api_key=api_key)
 
 
-def _prefix_of(raw_key):
+def prefix_of(raw_key):
     if not raw_key.startswith(KEY_START):
         return ""
     prefix, separator, _rest = raw_key[len(KEY_START) :].partition("_")
@@ -94,12 +94,14 @@ def _prefix_of(raw_key):
 
 def visible_to(api_key):
     """A filter on Connection for the connections `api_key` may see."""
-    return Q(api_keys=api_key) | Q(provider__in=api_key.providers or [])
+    # A subquery, not a join: a join would repeat a connection once per key that lists it.
+    linked = ApiKey.connections.through.objects.filter(apikey=api_key).values("connection_id")
+    return Q(pk__in=linked) | Q(provider__in=api_key.providers or [])
 
 
 def connections_for(api_key):
     """The connections `api_key` may see (a queryset of Connection)."""
-    return Connection.objects.filter(visible_to(api_key)).distinct()
+    return Connection.objects.filter(visible_to(api_key))
 
 
 def state_of(api_key, now=None):

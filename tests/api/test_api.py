@@ -43,6 +43,7 @@ def api(live_server, settings):
 
         def request(self, method, path, key=None, **kwargs):
             headers = {"Authorization": f"Bearer {key}"} if key else {}
+            headers.update(kwargs.pop("headers", {}))
             answer = requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
             self.answers.append(answer)
             return answer
@@ -51,6 +52,9 @@ def api(live_server, settings):
             return self.request("POST", f"/connections/{connection_id}/token", key, json=body)
 
     return Api()
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 def key_for(*connections, tokens=True, **fields):
@@ -111,8 +115,8 @@ def test_key_without_token_permission_gets_403_and_no_token(api, auth_server):
     assert connection.access_token not in json.dumps(body)
     assert not connection.events.filter(action="token handed out").exists()
     # It still reads the metadata and health.
-    listing = api.request("GET", "/connections/", key)
-    assert listing.status_code == 200 and [c["id"] for c in listing.json()] == [connection.pk]
+    listing = api.request("GET", "/connections", key)
+    assert listing.status_code == 200 and [c["id"] for c in listing.json()["items"]] == [connection.pk]
 
 
 def test_key_for_one_connection_gets_404_for_another_like_for_none(api, auth_server):
@@ -125,7 +129,7 @@ def test_key_for_one_connection_gets_404_for_another_like_for_none(api, auth_ser
     tested = assert_problem(api.request("POST", f"/connections/{b.pk}/test", key), 404, "not-found")
 
     assert forbidden == unknown == tested  # nothing tells an existing id from a missing one
-    assert [c["name"] for c in api.request("GET", "/connections/", key).json()] == ["A"]
+    assert [c["name"] for c in api.request("GET", "/connections", key).json()["items"]] == ["A"]
     assert api.token(a.pk, key).status_code == 200
 
 
@@ -148,7 +152,7 @@ def test_ids_out_of_range_are_not_found(api, auth_server, path):
 )
 def test_odd_bodies_get_400_naming_the_problem(api, auth_server, body):
     connection = make_hypatos(auth_server)
-    answer = api.request("POST", f"/connections/{connection.pk}/token", key_for(connection), data=body)
+    answer = api.request("POST", f"/connections/{connection.pk}/token", key_for(connection), data=body, headers=JSON)
     assert_problem(answer, 400, "invalid-request")
 
 
@@ -158,7 +162,7 @@ def test_provider_keys_see_every_connection_of_the_provider(api, auth_server):
     key = key_for(providers=["hypatos"])
     later = make_hypatos(auth_server, name="H2")  # added after the key: included
 
-    listing = api.request("GET", "/connections/", key).json()
+    listing = api.request("GET", "/connections", key).json()["items"]
 
     assert [(c["id"], c["provider"]) for c in listing] == [(first.pk, "hypatos"), (later.pk, "hypatos")]
     assert listing[0]["health"] == {"code": "ready", "label": "ready"}
@@ -188,7 +192,7 @@ def test_revoked_expired_unknown_and_missing_keys_get_401(api, auth_server, stat
         key = None
     handed_out = connection.events.filter(action="token handed out").count()
 
-    for answer in (api.token(connection.pk, key), api.request("GET", "/connections/", key)):
+    for answer in (api.token(connection.pk, key), api.request("GET", "/connections", key)):
         body = assert_problem(answer, 401, "invalid-key")
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
         assert {"revoked": "revoked", "expired": "expired"}.get(
@@ -214,7 +218,7 @@ def test_min_valid_seconds_and_force_refresh_renew_first(api, auth_server):
     body = assert_problem(api.token(connection.pk, key, min_valid_seconds=-5), 400, "invalid-request")
     assert body["errors"][0]["field"] == "min_valid_seconds" and "min_valid_seconds" in body["detail"]
     not_json = api.request("POST", f"/connections/{connection.pk}/token", key, data="min_valid_seconds=5")
-    assert_problem(not_json, 400, "invalid-request")
+    assert_problem(not_json, 415, "unsupported-media-type")
 
 
 @pytest.mark.database
@@ -288,7 +292,7 @@ def test_needs_reauthorization_answers_409_with_the_regenerate_link(api, auth_se
     )
     page = f"{live_server.url}/admin/connectors/inverbisconnection/{connection.pk}/change/"
     assert body["regenerate_url"] == page
-    listing = api.request("GET", "/connections/", key).json()
+    listing = api.request("GET", "/connections", key).json()["items"]
     assert listing[0]["health"]["code"] == "needs_reauthorization"
     # Asked again: the status the admin shows, without asking the partner.
     auth_server.reset_stats()
@@ -331,7 +335,7 @@ def test_the_rate_limit_answers_429_with_retry_after(api, auth_server, settings)
 
     assert_problem(limited, 429, "rate-limited")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
-    assert api.request("GET", "/connections/", key).status_code == 429
+    assert api.request("GET", "/connections", key).status_code == 429
     assert connection.events.filter(action="token handed out").count() == 3
     assert api.token(connection.pk, other).status_code == 200  # per key
 
@@ -347,18 +351,19 @@ def test_test_connection_through_the_api(api, auth_server):
     assert result["passed"] is True and result["status"] == 200 and result["sentence"].startswith("Passed")
     connection.refresh_from_db()
     assert connection.last_test_passed is True
-    listing = api.request("GET", "/connections/", key).json()
+    listing = api.request("GET", "/connections", key).json()["items"]
     assert listing[0]["last_test"]["passed"] is True and listing[0]["last_test"]["message"] == result["sentence"]
 
 
 def test_no_answer_log_line_or_event_holds_a_token_except_the_token_answer(api, auth_server, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="connectors")
     hypatos = make_hypatos(auth_server)
     inverbis = authorize_inverbis(auth_server)
     reader = key_for(hypatos, inverbis, tokens=False, name="reader")
     key = key_for(hypatos, inverbis, name="writer")
     token_answers = [api.token(hypatos.pk, key), api.token(inverbis.pk, key, force_refresh=True)]
-    api.request("GET", "/connections/", key)
+    api.request("GET", "/connections", key)
     api.request("POST", f"/connections/{hypatos.pk}/test", key)
     api.request("POST", f"/connections/{inverbis.pk}/test", reader)
     api.token(hypatos.pk, reader)
@@ -366,7 +371,7 @@ def test_no_answer_log_line_or_event_holds_a_token_except_the_token_answer(api, 
     expire(inverbis)
     auth_server.revoke_refresh_tokens()
     api.token(inverbis.pk, key)  # 409
-    api.request("GET", "/connections/", key)
+    api.request("GET", "/connections", key)
     api.request("GET", "/openapi.json")
     assert all(answer.status_code == 200 for answer in token_answers)
 
@@ -394,13 +399,22 @@ def test_the_openapi_document_validates(api):
     document = answer.json()
     validate(document)
     assert set(document["paths"]) == {
-        "/api/v1/connections/",
+        "/api/v1/connections",
         "/api/v1/connections/{connection_id}/token",
         "/api/v1/connections/{connection_id}/test",
+        "/api/v1/connections/{connection_id}/proxy/{path}",
     }
+    assert list(document["components"]["securitySchemes"]) == ["ApiKeyAuth"]
     assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
     token = document["paths"]["/api/v1/connections/{connection_id}/token"]["post"]
-    assert set(token["responses"]) == {"200", "400", "401", "403", "404", "409", "429", "502"}
+    assert set(token["responses"]) == {"200", "400", "401", "403", "404", "409", "415", "429", "502"}
+    assert token["requestBody"]["content"]["application/json"]["schema"]  # null allowed, see below
+    body = document["components"]["schemas"]["TokenIn"]
+    assert body["additionalProperties"] is False
+    proxy = document["paths"]["/api/v1/connections/{connection_id}/proxy/{path}"]
+    assert set(proxy) == {"get", "head", "post", "put", "patch", "delete"}
+    listing = document["paths"]["/api/v1/connections"]["get"]
+    assert {parameter["name"] for parameter in listing["parameters"]} == {"limit", "cursor", "provider", "health"}
     assert list(token["responses"]["409"]["content"]) == ["application/problem+json"]
     assert list(token["responses"]["200"]["content"]) == ["application/json"]
 

@@ -4,6 +4,7 @@ URLs follow from the operator's input, and which read-only request proves a toke
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -149,6 +150,12 @@ class Provider:
         """Where the account a token acts for is read after Generate (an OpenID Connect userinfo;
         Keycloak's is also its probe)."""
         return self.probe_url(connection)
+
+    def api_base_url(self, connection: "Connection") -> str:
+        """Where the partner's API lives: the proxy (connectors/api/proxy.py) sends paths under
+        it. By default the origin of the probe URL."""
+        parts = urlsplit(self.probe_url(connection))
+        return f"{parts.scheme}://{parts.netloc}/"
 
     def revocation_url(self, connection: "Connection") -> str:
         """The RFC 7009 revocation endpoint, or "" when the provider has none."""

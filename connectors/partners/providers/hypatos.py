@@ -21,6 +21,9 @@ class Hypatos(Provider):
         endpoint = (values.get("endpoint_url") or "").rstrip("/")
         return {"token_url": f"{endpoint}/auth/token"} if endpoint else {}
 
+    def api_base_url(self, connection):
+        return connection.endpoint_url.rstrip("/") + "/"
+
     def probe_url(self, connection):
         return connection.endpoint_url.rstrip("/") + "/projects?limit=1"
 

@@ -18,6 +18,9 @@ class Invenias(Provider):
         # Invenias' own documentation sends the subdomain along with the password grant.
         return {"subdomain": connection.subdomain} if connection.subdomain else {}
 
+    def api_base_url(self, connection):
+        return connection.api_url.rstrip("/") + "/"
+
     def probe_url(self, connection):
         return connection.api_url.rstrip("/") + "/countries"
 
