@@ -12,7 +12,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from connectors.models import ApiKey
+from connectors.models import PROXY_METHODS, ApiKey, default_proxy_methods
 from connectors.partners.providers import PROVIDERS
 from connectors.store import apikeys
 
@@ -31,9 +31,18 @@ class ApiKeyForm(forms.ModelForm):
         help_text=_("Every connection of these providers, including ones added later."),
     )
 
+    proxy_methods = forms.MultipleChoiceField(
+        label=_("Proxy methods"),
+        choices=[(method, method) for method in PROXY_METHODS],
+        required=False,
+        initial=default_proxy_methods,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The HTTP methods the key may send through the proxy (GET only: read, never change)."),
+    )
+
     class Meta:
         model = ApiKey
-        fields = ("name", "connections", "providers", "may_obtain_tokens", "expires_at")
+        fields = ("name", "connections", "providers", "may_obtain_tokens", "may_proxy", "proxy_methods", "expires_at")
 
     def clean(self):
         cleaned = super().clean()
@@ -83,7 +92,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     # Django's own form: admin/connectors/change_form.html, found by the app's label, is the
     # connections' form (its Test Connection button has no meaning for a key).
     change_form_template = "admin/change_form.html"
-    list_display = ("name", "key_hint", "state", "may_obtain_tokens", "expires_at", "last_used_at")
+    list_display = ("name", "key_hint", "state", "may_obtain_tokens", "may_proxy", "expires_at", "last_used_at")
     list_filter = (KeyStateFilter, "may_obtain_tokens")
     search_fields = ("name", "key_prefix")
     filter_horizontal = ("connections",)
@@ -91,7 +100,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     actions = (revoke_selected,)
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "connections", "providers", "may_obtain_tokens", "expires_at"]
+        fields = ["name", "connections", "providers", "may_obtain_tokens", "may_proxy", "proxy_methods", "expires_at"]
         if obj is not None:
             fields = ["key_hint", "state", *fields, "created_at", "last_used_at", "revoked_at"]
         return fields

@@ -25,7 +25,7 @@ from connectors.engine import bulk, runner
 from connectors.models import Connection
 from connectors.partners import grants
 from connectors.partners.providers import PROVIDERS
-from connectors.store import display, events, policy, rules
+from connectors.store import display, events, policy, proxy_usage, rules
 
 # Error reports (mail_admins on a server error) must not carry what was typed into the form.
 sensitive_post = method_decorator(sensitive_post_parameters())
@@ -119,6 +119,8 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
             tabs["oauth"].append("callback_url")
         # The Generate button only for those who may use it.
         tabs["oauth"].append("token_state" if editable else "token_summary")
+        if obj and obj.pk:
+            tabs["oauth"].append("proxied_calls")
         return (
             (_("Connection"), {"classes": ("pc-tab", "pc-tab--connection"), "fields": tabs["connection"]}),
             (_("OAuth 2.0"), {"classes": ("pc-tab", "pc-tab--oauth"), "fields": tabs["oauth"]}),
@@ -127,7 +129,15 @@ class ProviderConnectionAdmin(PolicyModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fixed = [attribute for _tab, attribute, _label, _value in self.provider.fixed_values]
         secrets = [f"{name}_state" for name in self.form.secret_fields]
-        return (*fixed, "callback_url", "token_state", "token_summary", *secrets)
+        return (*fixed, "callback_url", "token_state", "token_summary", "proxied_calls", *secrets)
+
+    @admin.display(description=gettext_lazy("Proxied calls, last 24 hours"))
+    def proxied_calls(self, obj):
+        # Counted per minute by the token API's proxy (connectors/store/proxy_usage.py).
+        calls, failed = proxy_usage.recent(obj.pk)
+        if not calls:
+            return _("none")
+        return _("%(calls)d (%(failed)d failed)") % {"calls": calls, "failed": failed}
 
     @admin.display(description=gettext_lazy("Token"))
     def token_summary(self, obj):

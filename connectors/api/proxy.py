@@ -58,7 +58,7 @@ def forward(request, api_key, connection_id, path):
             _("This API key may send %(allowed)s through the proxy, not %(method)s.")
             % {"allowed": ", ".join(api_key.proxy_methods) or "—", "method": request.method},
         )
-    connection = service.visible_connection(api_key, connection_id).specific
+    connection = service.visible_connection(api_key, connection_id)
     url = target_url(connection, path, request.META.get("QUERY_STRING", ""), request.META.get("RAW_URI", ""))
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     body = request.body or None

@@ -3,10 +3,13 @@ into the OpenAPI document). No schema has a field for a secret, except TokenOut'
 
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
+from annotated_types import Interval
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict, Strict
 
+from connectors.api.paging import CURSOR_PATTERN
 from connectors.partners.providers import PROVIDERS
 from connectors.store.health import Health
 
@@ -51,19 +54,30 @@ class ConnectionPage(Schema):
 
 class ConnectionsQuery(Schema):
     limit: int = Field(50, ge=1, le=200, description="How many connections per page (1 to 200).")
-    cursor: str | None = Field(None, description="Where the page starts: the `next` link of the previous page.")
+    cursor: str | None = Field(
+        None,
+        pattern=CURSOR_PATTERN,
+        description="Where the page starts: take it from the previous page's `next` link.",
+    )
     provider: ProviderKey | None = Field(None, description="Only connections of this provider.")
     health: HealthCode | None = Field(None, description="Only connections in this health.")
+
+
+def _a_number(value):
+    # JSON Schema counts 60.0 as an integer, so it is accepted; "60" and true are not numbers.
+    if isinstance(value, (str, bool)):
+        raise ValueError("must be a JSON number")
+    return value
 
 
 class TokenIn(Schema):
     model_config = STRICT
 
-    min_valid_seconds: int | None = Field(
-        None,
-        ge=0,
-        le=86400,
-        description="Renew first when the token expires within this many seconds (default: REFRESH_MARGIN_SECONDS).",
+    min_valid_seconds: Annotated[int, Strict(False), Interval(ge=0, le=86400), BeforeValidator(_a_number)] | None = (
+        Field(
+            None,
+            description="Renew first when the token expires within this many seconds (default: REFRESH_MARGIN_SECONDS).",
+        )
     )
     force_refresh: bool = Field(False, description="Renew even when the stored token is still valid.")
 

@@ -7,8 +7,11 @@ module does: the sockets a request uses are registered with a watch, and when th
 deadline passes the watch shuts them down, which ends any read in progress at once.
 """
 
+import heapq
+import itertools
 import socket
 import threading
+import time
 from contextlib import contextmanager
 
 from requests.adapters import HTTPAdapter
@@ -23,11 +26,10 @@ class Watch:
 
     def __init__(self, seconds):
         self.expired = False
+        self.cancelled = False
         self._sockets = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _watchdog.add(time.monotonic() + seconds, self)
 
     def register(self, sock):
         if sock is None:
@@ -40,13 +42,62 @@ class Watch:
 
     def _expire(self):
         with self._lock:
+            if self.cancelled:
+                return
             self.expired = True
             sockets = list(self._sockets)
         for sock in sockets:
             _shut(sock)
 
     def cancel(self):
-        self._timer.cancel()
+        with self._lock:
+            self.cancelled = True
+
+
+class _Watchdog:
+    """One thread for every watch of the process, waking at the earliest deadline. (A
+    threading.Timer per request started a thread per partner call, which cost more than a call
+    to a partner nearby: docs/api.md, Speed.) Cancelled watches leave the queue when they reach
+    its head."""
+
+    def __init__(self):
+        self._queue = []
+        self._order = itertools.count()
+        self._condition = threading.Condition()
+        self._thread = None
+
+    def add(self, when, watch):
+        with self._condition:
+            # Started on first use, and again in a process forked from one that had it (a
+            # thread does not survive fork).
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="partner-deadlines", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._queue, (when, next(self._order), watch))
+            if self._queue[0][2] is watch:
+                self._condition.notify()
+
+    def _run(self):
+        while True:
+            with self._condition:
+                due = self._next_due()
+            due._expire()
+
+    def _next_due(self):
+        while True:
+            while self._queue and self._queue[0][2].cancelled:
+                heapq.heappop(self._queue)
+            if not self._queue:
+                self._condition.wait()
+                continue
+            when = self._queue[0][0]
+            now = time.monotonic()
+            if when <= now:
+                return heapq.heappop(self._queue)[2]
+            self._condition.wait(when - now)
+
+
+_watchdog = _Watchdog()
 
 
 def _shut(sock):

@@ -12,66 +12,17 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.utils import timezone
 from openapi_spec_validator import validate
 
 from connectors.models import ApiKey, Connection, Event, Status
 from connectors.store import apikeys
+from tests.api.helpers import JSON, assert_problem, key_for
 from tests.connections import make_hypatos, make_invenias
 from tests.engine.test_concurrency import authorize_inverbis, expire
 from tests.slow_partner import SlowPartner
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="session")
-def live_server(django_db_setup, live_server):
-    """Started once the test database exists (see tests/browser/conftest.py for why)."""
-    return live_server
-
-
-@pytest.fixture
-def api(live_server, settings):
-    """A small client of /api/v1/ on the live server."""
-    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "PUBLIC_BASE_URL": live_server.url}
-    cache.clear()  # the rate limit's counters
-
-    class Api:
-        base = f"{live_server.url}/api/v1"
-        answers = []  # every answer, to search them for tokens
-
-        def request(self, method, path, key=None, **kwargs):
-            headers = {"Authorization": f"Bearer {key}"} if key else {}
-            headers.update(kwargs.pop("headers", {}))
-            answer = requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
-            self.answers.append(answer)
-            return answer
-
-        def token(self, connection_id, key, **body):
-            return self.request("POST", f"/connections/{connection_id}/token", key, json=body)
-
-    return Api()
-
-
-JSON = {"Content-Type": "application/json"}
-
-
-def key_for(*connections, tokens=True, **fields):
-    api_key, raw_key = apikeys.create(
-        fields.pop("name", "consumer"), connections=connections, may_obtain_tokens=tokens, **fields
-    )
-    return raw_key
-
-
-def assert_problem(answer, status, slug):
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    body = answer.json()
-    assert body["status"] == status and body["type"].endswith(f"/api/v1/problems/{slug}"), body
-    assert body["title"] and body["detail"]
-    assert "access_token" not in body
-    return body
 
 
 # --- handing out tokens ----------------------------------------------------------------------------
