@@ -121,6 +121,7 @@ for _method in PROXY_METHODS:
         "/connections/{int:connection_id}/proxy/{path:path}",
         response={400: ProblemOut, 403: ProblemOut, 409: ProblemOut, 502: ProblemOut, **ERRORS},
         operation_id=f"proxy_{_method.lower()}",
+        auth=ApiKeyAuth(with_token=True),
         summary=f"{_method} through the proxy: the partner's API with the connection's token",
         description=(
             "Forwards the request to the connection's API base URL + `path` with its valid access token and "

@@ -35,6 +35,9 @@ class Found:
     key_id: int | None = None
     key_name: str = ""
     may_obtain_tokens: bool = False
+    may_proxy: bool = False
+    proxy_methods: tuple = ()
+    provider: str = ""
     last_used_at: datetime | None = None
     visible: bool = False
     access_token: str | None = None  # still encrypted
@@ -56,21 +59,23 @@ def find(raw_key, connection_id, now):
     candidate = apikeys.hash_key(raw_key)
     if row is None or not hmac.compare_digest(candidate, row[1]):
         return Found(problem="invalid")
-    key_id, _hash, revoked_at, key_expires_at, last_used_at, may_obtain, name, providers = row[:8]
+    key_id, _hash, revoked_at, key_expires_at, last_used_at, may_obtain, name, providers, may_proxy, methods = row[:10]
     if revoked_at is not None:
         return Found(problem="revoked")
     key_expires_at = _datetime(key_expires_at)
     if key_expires_at is not None and key_expires_at <= now:
         return Found(problem="expired")
-    connection_pk, provider, access_token, expires_at, token_type, scope, linked = row[8:]
-    if isinstance(providers, str):
-        providers = json.loads(providers)
+    connection_pk, provider, access_token, expires_at, token_type, scope, linked = row[10:]
+    providers, methods = (json.loads(value) if isinstance(value, str) else value for value in (providers, methods))
     visible = connection_pk is not None and (bool(linked) or provider in (providers or []))
     return Found(
         problem="",
         key_id=key_id,
         key_name=name,
         may_obtain_tokens=bool(may_obtain),
+        may_proxy=bool(may_proxy),
+        proxy_methods=tuple(methods or ()),
+        provider=provider or "",
         last_used_at=_datetime(last_used_at),
         visible=visible,
         access_token=access_token,
@@ -119,6 +124,14 @@ class _nothing:
         return False
 
 
+def mark_used(found, now):
+    """The key's last use, when due (at most once a minute): for calls that record no handout."""
+    if found.last_used_at is None or now - found.last_used_at >= apikeys.LAST_USED_PRECISION:
+        database = db_connections[DEFAULT_DB_ALIAS]
+        with database.cursor() as cursor:
+            cursor.execute(_write_sql()[1], _adapt(database, (now, found.key_id)))
+
+
 def _adapt(database, params):
     ops = database.ops
     return [ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value for value in params]
@@ -158,7 +171,7 @@ def _handout_sql():
     return (
         "SELECT "
         + ", ".join(f"{k}.{column(key, name)}" for name in key_columns)
-        + f", {k}.{column(key, 'providers')}, "
+        + f", {k}.{column(key, 'providers')}, {k}.{column(key, 'may_proxy')}, {k}.{column(key, 'proxy_methods')}, "
         + ", ".join(f"{c}.{column(connection, name)}" for name in connection_columns)
         + f", EXISTS (SELECT 1 FROM {m} WHERE {m}.{column(link, 'apikey')} = {k}.{column(key, 'id')}"
         f" AND {m}.{column(link, 'connection')} = {c}.{column(connection, 'id')})"

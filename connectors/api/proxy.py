@@ -10,15 +10,20 @@ where the server passes the raw request line (gunicorn's RAW_URI).
 """
 
 import re
+import threading
 from urllib.parse import quote, urlsplit
 
+from django.apps import apps
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from connectors.api import service
+from connectors.api import handout, service
 from connectors.api.problems import Problem
 from connectors.core import failures
 from connectors.engine import tokens
+from connectors.partners.deadline import DeadlineAdapter
+from connectors.partners.providers import get_provider
 from connectors.store import proxy_usage
 
 # Sent on to the partner: what describes the body and what the consumer accepts; never the
@@ -45,8 +50,10 @@ RESPONSE_HEADERS = (
 _ENCODED_ESCAPE = re.compile(r"%(2f|5c|2e|40)", re.I)
 
 
-def forward(request, api_key, connection_id, path):
-    """The partner's answer to the consumer's request, as an HttpResponse."""
+def forward(request, found, connection_id, path):
+    """The partner's answer to the consumer's request, as an HttpResponse. `found` is what the
+    key check read along with the connection (handout.find)."""
+    api_key = found
     if not api_key.may_proxy:
         raise Problem(
             "proxy-not-allowed",
@@ -58,11 +65,15 @@ def forward(request, api_key, connection_id, path):
             _("This API key may send %(allowed)s through the proxy, not %(method)s.")
             % {"allowed": ", ".join(api_key.proxy_methods) or "—", "method": request.method},
         )
-    connection = service.visible_connection(api_key, connection_id)
+    if not found.visible:
+        raise service.not_found()
+    # The provider's own model (its API base URL is one of its fields), in one query.
+    connection = apps.get_model("connectors", get_provider(found.provider).model_name).objects.get(pk=connection_id)
+    handout.mark_used(found, timezone.now())
     url = target_url(connection, path, request.META.get("QUERY_STRING", ""), request.META.get("RAW_URI", ""))
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     body = request.body or None
-    http = tokens.session(connection)
+    http = tokens.session(connection, adapter=_adapter())
     try:
         answer = http.request(request.method, url, headers=headers, data=body)
         if answer.status_code == 401:
@@ -81,6 +92,21 @@ def forward(request, api_key, connection_id, path):
     if "Content-Type" not in answer.headers:
         del response["Content-Type"]
     return response
+
+
+class _ThisThread(threading.local):
+    adapter = None
+
+
+_this_thread = _ThisThread()
+
+
+def _adapter():
+    """This thread's adapter to partners: its connections stay open between proxied calls, as a
+    proxy's should (a new TCP and TLS handshake per call would cost more than the proxy itself)."""
+    if _this_thread.adapter is None:
+        _this_thread.adapter = DeadlineAdapter()
+    return _this_thread.adapter
 
 
 def target_url(connection, path, query, raw_uri=""):

@@ -69,10 +69,16 @@ class PartnerSession(BoundedRequests, OAuth2Session):
 class BoundedSession(BoundedRequests, requests.Session):
     """A plain requests.Session under the partner policy (connection.session())."""
 
-    def __init__(self, destination_check=None):
+    def __init__(self, destination_check=None, adapter=None):
         super().__init__()
         self.destination_check = destination_check
-        self._mount_deadline_adapters()
+        if adapter is None:
+            self._mount_deadline_adapters()
+        else:
+            # A caller's own DeadlineAdapter, kept across sessions: its pool keeps connections to
+            # the partner alive between calls (the token API's proxy, one per thread).
+            for prefix in ("https://", "http://"):
+                self.mount(prefix, adapter)
 
 
 def read_bounded(response, url):
