@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 
+from connectors.api import handout_view
 from connectors.api.endpoints import api
 
 urlpatterns = [
@@ -16,5 +17,8 @@ urlpatterns = [
     # The callback URL registered at providers; connectors/core/callback.py builds its public form.
     path("oauth/", include("connectors.web.urls")),
     # The token API for other services (README, API); its OpenAPI document is /api/v1/openapi.json.
+    # The token handout, the API's hot path, answered by a plain view (connectors/api/handout_view.py);
+    # the OpenAPI document still describes it with the routes of api.urls.
+    path("api/v1/connections/<int:connection_id>/token", handout_view.obtain_token),
     path("api/v1/", api.urls),
 ]

@@ -1,21 +1,17 @@
 """The routes of /api/v1/: thin, the work is in service.py."""
 
-import logging
-
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
-from connectors.api import problem_pages, problems, proxy, service
+from connectors.api import errors, problem_pages, problems, proxy, service
 from connectors.api.auth import ApiKeyAuth
 from connectors.api.problems import Problem
 from connectors.api.ratelimit import PerKeyThrottle
 from connectors.api.schemas import ConnectionPage, ConnectionsQuery, ProblemOut, TestOut, TokenIn, TokenOut
 from connectors.models import PROXY_METHODS
-
-logger = logging.getLogger("connectors.api")
 
 
 class JsonOrEmptyParser(Parser):
@@ -150,17 +146,7 @@ def on_problem(request, exc):
 
 @api.exception_handler(ValidationError)
 def on_invalid_request(request, exc):
-    errors = [{"field": _field_of(error), "message": error.get("msg", "")} for error in exc.errors]
-    fields = ", ".join(sorted({error["field"] for error in errors}))
-    detail = _("Fix these fields of the request: %(fields)s.") % {"fields": fields}
-    return problems.response(Problem("invalid-request", detail, errors=errors))
-
-
-def _field_of(error):
-    # ninja locates a field as ("body", "body", name) or ("query", name): name it as the client
-    # sent it.
-    parts = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-    return ".".join(parts) or "body"
+    return errors.invalid_fields(exc.errors)
 
 
 @api.exception_handler(Http404)
@@ -173,25 +159,12 @@ def on_http_error(request, exc):
     if isinstance(exc.__cause__, Problem):  # raised by the parser (415)
         return problems.response(exc.__cause__)
     if exc.status_code == 429:
-        wait = getattr(exc, "wait", None)
-        return problems.response(
-            Problem(
-                "rate-limited",
-                _("This API key has made too many requests: wait, then try again."),
-                headers={"Retry-After": problems.retry_after(wait or 1)},
-            )
-        )
+        return errors.rate_limited(getattr(exc, "wait", None))
     if exc.status_code == 400:  # a body that is not JSON
-        return problems.response(
-            Problem(
-                "invalid-request", _("Send the request body as a JSON object (application/json), or no body at all.")
-            )
-        )
-    return on_unexpected(request, exc)
+        return errors.not_json()
+    return errors.unexpected(request, exc)
 
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
-    # The type only: an exception's text may quote data that must not reach a log.
-    logger.error("API request %s %s raised %s", request.method, request.path, type(exc).__name__)
-    return problems.response(Problem("server-error", _("The request could not be handled: see the server log.")))
+    return errors.unexpected(request, exc)

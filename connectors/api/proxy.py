@@ -10,7 +10,6 @@ where the server passes the raw request line (gunicorn's RAW_URI).
 """
 
 import re
-import threading
 from urllib.parse import quote, urlsplit
 
 from django.apps import apps
@@ -22,7 +21,6 @@ from connectors.api import handout, service
 from connectors.api.problems import Problem
 from connectors.core import failures
 from connectors.engine import tokens
-from connectors.partners.deadline import DeadlineAdapter
 from connectors.partners.providers import get_provider
 from connectors.store import proxy_usage
 
@@ -73,7 +71,7 @@ def forward(request, found, connection_id, path):
     url = target_url(connection, path, request.META.get("QUERY_STRING", ""), request.META.get("RAW_URI", ""))
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     body = request.body or None
-    http = tokens.session(connection, adapter=_adapter())
+    http = tokens.session(connection)
     try:
         answer = http.request(request.method, url, headers=headers, data=body)
         if answer.status_code == 401:
@@ -92,21 +90,6 @@ def forward(request, found, connection_id, path):
     if "Content-Type" not in answer.headers:
         del response["Content-Type"]
     return response
-
-
-class _ThisThread(threading.local):
-    adapter = None
-
-
-_this_thread = _ThisThread()
-
-
-def _adapter():
-    """This thread's adapter to partners: its connections stay open between proxied calls, as a
-    proxy's should (a new TCP and TLS handshake per call would cost more than the proxy itself)."""
-    if _this_thread.adapter is None:
-        _this_thread.adapter = DeadlineAdapter()
-    return _this_thread.adapter
 
 
 def target_url(connection, path, query, raw_uri=""):

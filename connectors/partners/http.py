@@ -69,16 +69,10 @@ class PartnerSession(BoundedRequests, OAuth2Session):
 class BoundedSession(BoundedRequests, requests.Session):
     """A plain requests.Session under the partner policy (connection.session())."""
 
-    def __init__(self, destination_check=None, adapter=None):
+    def __init__(self, destination_check=None):
         super().__init__()
         self.destination_check = destination_check
-        if adapter is None:
-            self._mount_deadline_adapters()
-        else:
-            # A caller's own DeadlineAdapter, kept across sessions: its pool keeps connections to
-            # the partner alive between calls (the token API's proxy, one per thread).
-            for prefix in ("https://", "http://"):
-                self.mount(prefix, adapter)
+        self._mount_deadline_adapters()
 
 
 def read_bounded(response, url):

@@ -187,3 +187,17 @@ def test_a_cursor_the_api_did_not_make_is_refused(api, auth_server, cursor):
     key = key_for(make_hypatos(auth_server))
     answer = api.request("GET", f"/connections?cursor={cursor}", key)
     assert assert_problem(answer, 400, "invalid-request")["errors"][0]["field"] == "cursor"
+
+
+def test_an_internal_error_is_a_500_problem_that_names_nothing(api, auth_server, monkeypatch, caplog):
+    connection = make_hypatos(auth_server)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a secret-looking detail")
+
+    monkeypatch.setattr("connectors.api.service.run_test", broken)
+    answer = api.request("POST", f"/connections/{connection.pk}/test", key_for(connection))
+
+    body = assert_problem(answer, 500, "server-error")
+    assert "secret-looking" not in answer.text and "secret-looking" not in caplog.text
+    assert "RuntimeError" in caplog.text and body["detail"]

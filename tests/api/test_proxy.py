@@ -154,3 +154,21 @@ def test_calls_are_counted_per_minute_not_logged_per_call(api, partner, fault_se
     assert partner.events.count() == events_before + 1  # the first token, not the calls
     page = admin_client.get(f"/admin/connectors/hypatosconnection/{partner.pk}/change/").content.decode()
     assert "Proxied calls" in page and "4 (1 failed)" in page
+
+
+def test_a_key_made_in_the_admin_may_proxy_the_methods_ticked(api, partner, fault_server, admin_client):
+    import re
+
+    fault_server.script("/v2/things", 200, {"Content-Type": "application/json"}, b"{}")
+    page = admin_client.post(
+        "/admin/connectors/apikey/add/",
+        {"name": "etl-proxy", "connections": [partner.pk], "may_proxy": "on", "proxy_methods": ["GET", "POST"]},
+    )
+    assert page.status_code == 200, page.content.decode()[:2000]
+    raw_key = re.search(r'<code id="pc-api-key"[^>]*>([^<]+)</code>', page.content.decode()).group(1)
+    stored = ApiKey.objects.get(name="etl-proxy")
+    assert stored.may_proxy and stored.proxy_methods == ["GET", "POST"] and not stored.may_obtain_tokens
+
+    assert api.request("POST", f"/connections/{partner.pk}/proxy/things", raw_key, json={}).status_code == 200
+    assert_problem(api.request("DELETE", f"/connections/{partner.pk}/proxy/things", raw_key), 403, "proxy-not-allowed")
+    assert_problem(api.token(partner.pk, raw_key), 403, "tokens-not-allowed")
