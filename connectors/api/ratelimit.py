@@ -30,12 +30,12 @@ class PerKeyThrottle(BaseThrottle):
         window = _window()
         slot = int(time.time() // window)
         name = f"connectors:api-rate:{api_key.pk}:{slot}"
-        cache.add(name, 0, timeout=window + 1)
+        # Incremented first: the window's entry exists for all but its first request, so the
+        # common case is one cache operation.
         try:
             count = cache.incr(name)
-        except ValueError:  # the entry expired between add and incr
-            cache.set(name, 1, timeout=window + 1)
-            count = 1
+        except ValueError:  # the window's first request (or its entry just expired)
+            count = 1 if cache.add(name, 1, timeout=window + 1) else cache.incr(name)
         return count <= limit
 
     def wait(self):
