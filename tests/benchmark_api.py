@@ -1,6 +1,8 @@
 """Benchmark of the token API, run by hand (not in CI): token handouts per second through
 POST /api/v1/connections/{id}/token on gunicorn (4 workers) for a valid token, against the same
-request to a trivial view of the same app (the floor, measured in the same run), and the latency.
+request to a trivial view of the same app (the floor, measured in the same run), and the latency;
+then the proxy (GET …/proxy/projects, gunicorn with threads) against the same partner request
+sent directly by the same client, in throughput and in the latency one call adds.
 
     .venv/bin/python tests/with_postgres.py .venv/bin/python -m tests.benchmark_api   # PostgreSQL
     .venv/bin/python -m tests.benchmark_api                                          # SQLite
@@ -274,7 +276,11 @@ def benchmark(server):
 def main():
     setup_test_environment()
     names = setup_databases(verbosity=0, interactive=False)
-    print(f"Database: {db.vendor}; Python {sys.version.split()[0]}; {os.cpu_count()} CPU(s)", flush=True)
+    print(
+        f"Database: {db.vendor}; Python {sys.version.split()[0]}; {os.cpu_count()} CPU(s); "
+        f"load average {os.getloadavg()[0]:.1f} (other work on the machine weighs on every figure)",
+        flush=True,
+    )
     try:
         with tempfile.TemporaryDirectory() as folder, start_auth_server(folder) as server:
             benchmark(server)
