@@ -51,22 +51,24 @@ _ENCODED_ESCAPE = re.compile(r"%(2f|5c|2e|40)", re.I)
 def forward(request, found, connection_id, path):
     """The partner's answer to the consumer's request, as an HttpResponse. `found` is what the
     key check read along with the connection (handout.find)."""
-    api_key = found
-    if not api_key.may_proxy:
+    if not found.may_proxy:
         raise Problem(
             "proxy-not-allowed",
             _("This API key may not call partners through the proxy: ask for a key that may."),
         )
-    if request.method not in api_key.proxy_methods:
+    if request.method not in found.proxy_methods:
         raise Problem(
             "proxy-not-allowed",
             _("This API key may send %(allowed)s through the proxy, not %(method)s.")
-            % {"allowed": ", ".join(api_key.proxy_methods) or "—", "method": request.method},
+            % {"allowed": ", ".join(found.proxy_methods) or "—", "method": request.method},
         )
     if not found.visible:
         raise service.not_found()
     # The provider's own model (its API base URL is one of its fields), in one query.
-    connection = apps.get_model("connectors", get_provider(found.provider).model_name).objects.get(pk=connection_id)
+    model = apps.get_model("connectors", get_provider(found.provider).model_name)
+    connection = model.objects.filter(pk=connection_id).first()
+    if connection is None:  # deleted a moment ago
+        raise service.not_found()
     handout.mark_used(found, timezone.now())
     url = target_url(connection, path, request.META.get("QUERY_STRING", ""), request.META.get("RAW_URI", ""))
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
