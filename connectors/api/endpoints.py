@@ -95,6 +95,8 @@ def list_connections(request, query: Query[ConnectionsQuery]):
     auth=ApiKeyAuth(with_token=True),
 )
 def obtain_token(request, connection_id: int, body: TokenIn | None = None):
+    # Declares the operation for the document; project/urls.py routes the path to the same steps
+    # in handout_view.py first (the hot path without the framework's per-request machinery).
     body = body or TokenIn.model_validate({})
     return service.hand_out_token(
         request.auth, connection_id, min_valid_seconds=body.min_valid_seconds, force_refresh=body.force_refresh
