@@ -201,3 +201,16 @@ def test_an_internal_error_is_a_500_problem_that_names_nothing(api, auth_server,
     body = assert_problem(answer, 500, "server-error")
     assert "secret-looking" not in answer.text and "secret-looking" not in caplog.text
     assert "RuntimeError" in caplog.text and body["detail"]
+
+
+def test_api_answers_skip_the_admins_middleware(api, auth_server, live_server):
+    connection = make_hypatos(auth_server)
+    answer = api.token(connection.pk, key_for(connection))
+    admin_page = requests.get(f"{live_server.url}/admin/login/", timeout=10)
+
+    assert answer.status_code == 200
+    # No session or CSRF cookie, no page headers: the API runs without that middleware.
+    assert "Set-Cookie" not in answer.headers and "Content-Security-Policy" not in answer.headers
+    assert "X-Frame-Options" not in answer.headers
+    # The admin still has all of it.
+    assert "Content-Security-Policy" in admin_page.headers and "X-Frame-Options" in admin_page.headers

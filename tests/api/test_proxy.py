@@ -172,3 +172,13 @@ def test_a_key_made_in_the_admin_may_proxy_the_methods_ticked(api, partner, faul
     assert api.request("POST", f"/connections/{partner.pk}/proxy/things", raw_key, json={}).status_code == 200
     assert_problem(api.request("DELETE", f"/connections/{partner.pk}/proxy/things", raw_key), 403, "proxy-not-allowed")
     assert_problem(api.token(partner.pk, raw_key), 403, "tokens-not-allowed")
+
+
+def test_a_partners_redirect_is_passed_back_not_followed(api, partner, fault_server):
+    key = proxy_key(partner)
+    fault_server.script("/v2/moved", 302, {"Location": "https://elsewhere.example/steal"}, b"")
+
+    answer = api.request("GET", f"/connections/{partner.pk}/proxy/moved", key, allow_redirects=False)
+
+    assert answer.status_code == 302 and answer.headers["Location"] == "https://elsewhere.example/steal"
+    assert [request["path"] for request in fault_server.requests] == ["/v2/moved"]  # nothing followed
