@@ -7,6 +7,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from connectors.core.app_settings import app_settings
 from connectors.models import ProxyUsage
 
 
@@ -25,6 +26,11 @@ def count_proxied(connection_id, *, failed=False, now=None):
             ProxyUsage.objects.create(connection_id=connection_id, minute=minute, calls=1, failures=int(failed))
     except IntegrityError:  # another request counted the minute's first call meanwhile
         ProxyUsage.objects.filter(connection_id=connection_id, minute=minute).update(**increments)
+        return
+    # A minute's first call also drops the connection's counts past the events' retention, so the
+    # table holds at most EVENT_RETENTION_DAYS of minutes per connection without a task of its own.
+    cutoff = minute - timedelta(days=app_settings.EVENT_RETENTION_DAYS)
+    ProxyUsage.objects.filter(connection_id=connection_id, minute__lt=cutoff).delete()
 
 
 @functools.cache

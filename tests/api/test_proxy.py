@@ -182,3 +182,18 @@ def test_a_partners_redirect_is_passed_back_not_followed(api, partner, fault_ser
 
     assert answer.status_code == 302 and answer.headers["Location"] == "https://elsewhere.example/steal"
     assert [request["path"] for request in fault_server.requests] == ["/v2/moved"]  # nothing followed
+
+
+def test_counts_past_the_events_retention_are_dropped(partner, settings):
+    import time_machine
+
+    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "EVENT_RETENTION_DAYS": 30}
+    with time_machine.travel("2026-01-01 12:00:30Z", tick=False):
+        proxy_usage.count_proxied(partner.pk)
+    with time_machine.travel("2026-01-20 12:00:30Z", tick=False):
+        proxy_usage.count_proxied(partner.pk, failed=True)
+    assert ProxyUsage.objects.filter(connection=partner).count() == 2
+    with time_machine.travel("2026-02-05 12:00:30Z", tick=False):
+        proxy_usage.count_proxied(partner.pk)
+        assert proxy_usage.recent(partner.pk, hours=24 * 40) == (2, 1)  # January 1st is gone
+    assert ProxyUsage.objects.filter(connection=partner).count() == 2
