@@ -40,6 +40,7 @@ def test_schemathesis_finds_nothing(live_server, auth_server, settings, key, tmp
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # its cache folder (.schemathesis/) lands there, not in the working tree
     )
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
