@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0009_generic_connection'),
+        ('connectors', '0010_generic_templates'),
     ]
 
     operations = [
