@@ -163,6 +163,7 @@ def test_a_key_made_in_the_admin_may_proxy_the_methods_ticked(api, partner, faul
     page = admin_client.post(
         "/admin/connectors/apikey/add/",
         {"name": "etl-proxy", "connections": [partner.pk], "may_proxy": "on", "proxy_methods": ["GET", "POST"]},
+        follow=True,
     )
     assert page.status_code == 200, page.content.decode()[:2000]
     raw_key = re.search(r'<code id="pc-api-key"[^>]*>([^<]+)</code>', page.content.decode()).group(1)
