@@ -348,6 +348,9 @@ class PartnerHost(models.Model):
     open_until = models.DateTimeField(null=True, blank=True)
     probe_claimed_by = models.CharField(max_length=64, blank=True)
     probe_claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # The host's rate limit, kept by every worker (connectors/engine/host_limits.py): the earliest
+    # moment the next token request may start.
+    rate_next_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.host

@@ -17,9 +17,19 @@ HOST = "127.0.0.1"
 class _Handler(QuietHandler):
     def _serve(self):
         self.read_body()
-        time.sleep(self.server.delay)
         with self.server.lock:
-            self.server.count += 1
+            self.server.in_flight += 1
+            self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
+            self.server.started.append(time.monotonic())
+            if self.path.startswith("/v2/auth/token"):
+                # HTTP Basic client authentication: the client ID tells connections apart.
+                self.server.token_requests.append(self.headers.get("Authorization", ""))
+        try:
+            time.sleep(self.server.delay)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+                self.server.count += 1
         path = self.path.split("?", 1)[0]
         if path == "/v2/auth/token":
             body = {"access_token": "slow-partner-token", "token_type": "Bearer", "expires_in": self.server.expires_in}
@@ -41,6 +51,11 @@ class SlowPartner:
         self._httpd.delay = delay
         self._httpd.expires_in = expires_in
         self._httpd.count = 0
+        # What a test checks: the most requests in flight at once, when each began, the token
+        # requests' Authorization headers (client IDs tell connections apart).
+        self._httpd.in_flight = self._httpd.most_in_flight = 0
+        self._httpd.started = []
+        self._httpd.token_requests = []
         self._httpd.lock = threading.Lock()
         self.delay = delay
         self.endpoint = f"http://{HOST}:{self._httpd.server_port}/v2"
@@ -52,6 +67,25 @@ class SlowPartner:
     def count(self):
         with self._httpd.lock:
             return self._httpd.count
+
+    @property
+    def most_in_flight(self):
+        with self._httpd.lock:
+            return self._httpd.most_in_flight
+
+    @property
+    def started(self):
+        with self._httpd.lock:
+            return list(self._httpd.started)
+
+    @property
+    def token_requests(self):
+        with self._httpd.lock:
+            return list(self._httpd.token_requests)
+
+    @property
+    def host_key(self):
+        return f"{HOST}:{self._httpd.server_port}"
 
     def stop(self):
         self._httpd.shutdown()
