@@ -16,6 +16,8 @@ HOST = "127.0.0.1"
 
 class _Handler(QuietHandler):
     def _serve(self):
+        if self.path == "/stats":
+            return self._stats()
         self.read_body()
         with self.server.lock:
             self.server.in_flight += 1
@@ -41,6 +43,20 @@ class _Handler(QuietHandler):
         self.answer(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
     do_GET = do_POST = _serve
+
+    def _stats(self):
+        """The counts as JSON, for a benchmark running this partner in a process of its own
+        (`python -m tests.slow_partner DELAY`); reading them starts the counts afresh."""
+        with self.server.lock:
+            body = {
+                "requests": self.server.count,
+                "token_requests": len(self.server.token_requests),
+                "clients": len(set(self.server.token_requests)),
+                "most_in_flight": self.server.most_in_flight,
+            }
+            self.server.count = self.server.most_in_flight = 0
+            self.server.token_requests, self.server.started = [], []
+        self.answer(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
 
 class SlowPartner:
@@ -96,3 +112,14 @@ class SlowPartner:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    partner = SlowPartner(delay=float(sys.argv[1]))
+    print(partner.endpoint, flush=True)  # the first line tells the parent where it listens
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,61 @@
+"""Walking a whole table without loading it: rows in chunks, by keyset paging.
+
+Each chunk is a query of its own ("the rows after the last one seen, in this order, LIMIT n"),
+so memory stays flat whatever the number of rows, and nothing stays open between chunks: not a
+server-side cursor, not even a read transaction (on SQLite, an open read would keep the
+write-ahead log from being checkpointed while a command waits on partners between chunks). Rows
+added or deleted meanwhile are seen or not, as with any walk; none is seen twice.
+"""
+
+from django.db.models import Q
+
+CHUNK_SIZE = 500
+
+
+def _ordering(queryset):
+    """[(field, descending)] of the queryset's ordering, ending with the primary key."""
+    names = list(queryset.query.order_by or queryset.model._meta.ordering or [])
+    fields = []
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError("in_chunks() needs an ordering by field names")
+        fields.append((name.lstrip("-"), name.startswith("-")))
+    if not fields or fields[-1][0] not in ("pk", queryset.model._meta.pk.name):
+        fields.append(("pk", False))
+    return fields
+
+
+def _after(fields, row):
+    """The rows after `row` in the order of `fields` (each field never NULL)."""
+    condition = Q(pk__in=[])
+    for index, (name, descending) in enumerate(fields):
+        equal = {fields[n][0]: _value(row, fields[n][0]) for n in range(index)}
+        condition |= Q(**equal, **{f"{name}__{'lt' if descending else 'gt'}": _value(row, name)})
+    return condition
+
+
+def _value(row, name):
+    return row.pk if name == "pk" else getattr(row, name)
+
+
+def in_chunks(queryset, size=CHUNK_SIZE):
+    """Yield the rows of `queryset` as lists of at most `size`, in its ordering (the primary key
+    added last when missing). The ordering's fields must not be NULL."""
+    fields = _ordering(queryset)
+    ordered = queryset.order_by(*(f"-{name}" if descending else name for name, descending in fields))
+    last = None
+    while True:
+        page = ordered if last is None else ordered.filter(_after(fields, last))
+        rows = list(page[:size])
+        if not rows:
+            return
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+
+
+def each(queryset, size=CHUNK_SIZE):
+    """The rows of `queryset` one by one, fetched in chunks (in_chunks)."""
+    for rows in in_chunks(queryset, size):
+        yield from rows
