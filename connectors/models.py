@@ -125,7 +125,19 @@ class Connection(models.Model):
             )
         ]
         # What is due (refresh_tokens, the health counts) is found without reading every row.
-        indexes = [models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry")]
+        indexes = [
+            models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry"),
+            # The admin index's banner counts only the rows that may need attention
+            # (health.attention_candidates): these keep it from reading the whole table.
+            models.Index(
+                fields=["renewal_failing_since"],
+                condition=models.Q(renewal_failing_since__isnull=False),
+                name="connection_renewal_failing",
+            ),
+            models.Index(
+                fields=["last_test_passed"], condition=models.Q(last_test_passed=False), name="connection_test_failed"
+            ),
+        ]
 
     if TYPE_CHECKING:
         events: "RelatedManager[Event]"
