@@ -158,9 +158,8 @@ class _Drain:
                     claims.release(rows, self.holder, **renewal.CLAIM)
                     self.wait_for_host(connection)
                     return self.count(WAITING)
-            semaphore = host_limits.GATES.semaphore(host, limit)
-            host_limits.wait_until(start_at)
-            with semaphore:
+            with host_limits.GATES.semaphore(host, limit):
+                host_limits.GATES.wait_turn(host, limit, start_at)
                 if timezone.now() > claimed_until - claims.lifetime() + CLAIM_SLACK:
                     # Waited in the queue: make sure the claim outlasts the request, or leave the row
                     # to whoever took it over.

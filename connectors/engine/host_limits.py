@@ -75,18 +75,43 @@ def limit_for(host_key, provider=None):
 
 
 class HostGates:
-    """The semaphores of one worker process, one per host (created when first needed)."""
+    """One worker process's gates, one per host (created when first needed): a semaphore for the
+    concurrency and, for a host with a rate, a turnstile that lets one request start at a time,
+    each at its reserved moment and at least `spacing` after the one before in this process (a
+    thread the machine woke late does not start together with the next one)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._gates = {}
 
-    def semaphore(self, host_key, limit):
+    def _gate(self, host_key, limit):
         with self._lock:
             gate = self._gates.get(host_key)
-            if gate is None or gate[0] != limit.concurrency:
-                gate = self._gates[host_key] = (limit.concurrency, threading.BoundedSemaphore(limit.concurrency))
-            return gate[1]
+            if gate is None or gate["limit"] != limit:
+                gate = self._gates[host_key] = {
+                    "limit": limit,
+                    "semaphore": threading.BoundedSemaphore(limit.concurrency),
+                    "turnstile": threading.Lock(),
+                    "last": None,
+                }
+            return gate
+
+    def semaphore(self, host_key, limit):
+        return self._gate(host_key, limit)["semaphore"]
+
+    def wait_turn(self, host_key, limit, start_at):
+        """Return when a request at `host_key` may start: not before `start_at` (its reserved
+        moment, or None) nor `spacing` after this process's previous start there."""
+        if start_at is None or not limit.spacing:
+            return
+        gate = self._gate(host_key, limit)
+        with gate["turnstile"]:
+            wait_until(start_at)
+            if gate["last"] is not None:
+                remaining = gate["last"] + limit.spacing - time.monotonic()
+                if remaining > 0:
+                    time.sleep(remaining)
+            gate["last"] = time.monotonic()
 
 
 GATES = HostGates()

@@ -28,7 +28,8 @@ def renew_due_now():
     (connectors/engine/burst.py). Queued for the earliest planned renewal and by the sweep; when
     more is due than one batch, another is queued so that idle workers join in."""
     try:
-        return burst.drain(on_backlog=lambda: queue.enqueue_once("renew_due_now"))
+        # A drain queued for now (not a wake-up queued for a later plan) lets an idle worker join.
+        return burst.drain(on_backlog=lambda: schedule.wake_at(timezone.now()))
     finally:
         # Plans made while this drain was queued queued no wake-up of their own.
         schedule.wake_at_next_plan()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connectors.core import failures, token_state
 from connectors.core.app_settings import app_settings
-from connectors.engine import alerts, circuit, claims, queue, renewal, schedule
+from connectors.engine import alerts, circuit, claims, renewal, schedule
 from connectors.engine.runner import run_concurrently, with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
@@ -92,7 +92,7 @@ def sweep():
     now = timezone.now()
     count = schedule.due(now).count()
     if count:
-        # A drain already queued (a busy or stopped worker) renews these too: one is enough.
-        queue.enqueue_once("renew_due_now")
+        # A drain already queued to run now (a busy or stopped worker) renews these too: one is enough.
+        schedule.wake_at(now)
     schedule.wake_at_next_plan(now)
     return count

@@ -90,20 +90,20 @@ def test_a_hosts_concurrency_is_never_exceeded(settings):
 
 def test_a_hosts_rate_is_kept_by_all_workers_together(settings):
     with SlowPartner(delay=0.01) as partner:
-        # 20 calls per second: one every 50 ms, whoever makes them.
+        # 10 calls per second: one every 100 ms, whoever makes them.
         settings.PARTNER_CONNECTIONS = {
             **settings.PARTNER_CONNECTIONS,
-            "PARTNER_HOST_LIMITS": {partner.host_key: {"calls": 20, "per_seconds": 1}},
+            "PARTNER_HOST_LIMITS": {partner.host_key: {"calls": 10, "per_seconds": 1}},
         }
-        due_rows(24, partner)
-        drains_at_once(2, size=6, workers=8)
+        due_rows(14, partner)
+        drains_at_once(2, size=4, workers=8)
         started = sorted(partner.started)
-    assert len(started) == 24
-    # In any second, at most 20 requests began: the 21st after the 1st came a second later (less
-    # the loopback's jitter in arrival times, a millisecond or two).
-    assert all(later - earlier >= 0.98 for earlier, later in zip(started, started[20:], strict=False))
-    # Evenly spread, not 20 at once and then a pause.
-    assert started[-1] - started[0] >= 23 * 0.05 - 0.02
+    assert len(started) == 14
+    # In any second, at most 10 requests arrived: the 11th after the 1st came a second later (less
+    # the jitter between a request's start and its arrival, a few milliseconds on loopback).
+    assert all(later - earlier >= 0.97 for earlier, later in zip(started, started[10:], strict=False))
+    # Evenly spread, not 10 at once and then a pause.
+    assert started[-1] - started[0] >= 13 * 0.1 - 0.03
 
 
 def test_planning_is_one_statement_whatever_the_number_and_never_later_than_the_rows_own_plan():
@@ -150,3 +150,18 @@ def test_an_early_bulk_plan_is_corrected_without_calling_the_partner():
         assert burst.drain() == {"not due": 1}
         assert partner.count == 0
     assert Connection.objects.get(pk=pk).next_renewal_at == now + timedelta(days=3) - timedelta(seconds=120)
+
+
+def test_a_drain_with_more_due_than_one_batch_calls_an_idle_worker_in(settings):
+    from connectors.engine import queue, tasks
+
+    settings.PARTNER_CONNECTIONS = {**settings.PARTNER_CONNECTIONS, "RENEWAL_BATCH_SIZE": 10}
+    with SlowPartner(delay=0) as partner:
+        due_rows(30, partner)
+        due_rows(1, partner, due=False, prefix="Later")  # its wake-up is queued for later
+        schedule.wake_at(timezone.now() + timedelta(hours=1))
+        assert not queue.is_pending("renew_due_now", by=timezone.now())
+        tasks.renew_due_now.call()
+        assert partner.count == 30
+    # A second drain waits for any idle worker now, beside the later wake-up.
+    assert queue.is_pending("renew_due_now", by=timezone.now())
