@@ -38,9 +38,10 @@ def _value(row, name):
     return row.pk if name == "pk" else getattr(row, name)
 
 
-def in_chunks(queryset, size=CHUNK_SIZE):
+def in_chunks(queryset, size=None):
     """Yield the rows of `queryset` as lists of at most `size`, in its ordering (the primary key
     added last when missing). The ordering's fields must not be NULL."""
+    size = size or CHUNK_SIZE
     fields = _ordering(queryset)
     ordered = queryset.order_by(*(f"-{name}" if descending else name for name, descending in fields))
     last = None
@@ -55,7 +56,7 @@ def in_chunks(queryset, size=CHUNK_SIZE):
         last = rows[-1]
 
 
-def each(queryset, size=CHUNK_SIZE):
+def each(queryset, size=None):
     """The rows of `queryset` one by one, fetched in chunks (in_chunks)."""
     for rows in in_chunks(queryset, size):
         yield from rows
