@@ -300,7 +300,9 @@ def burst(sizes, partner):
         try:
             wait_for(lambda: _finished("sweep") >= 1, 60, "the worker's first sweep")
             with operator.running():
-                time.sleep(4)  # the admin with the worker idle: the machine's own pace
+                # The admin with the worker idle, the machine's own pace: 4 s and at least 5 of each.
+                time.sleep(4)
+                wait_for(lambda o=operator: len(o.saves) >= 5, 120, "the idle admin", step=0.1)
                 idle_lists, idle_saves = list(operator.lists), list(operator.saves)
                 operator.lists[:], operator.saves[:] = [], []
                 partner.stats()
