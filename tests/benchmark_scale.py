@@ -129,6 +129,17 @@ def peak_rss_mib(process):
     return float("nan")
 
 
+def peak_until_exit(process):
+    """A command's peak resident memory: VmHWM read until it exits (its last reading is the
+    peak; the rusage of a child would count the parent's memory it was forked from)."""
+    peak = 0.0
+    while process.poll() is None:
+        with contextlib.suppress(OSError, ValueError):
+            peak = max(peak, peak_rss_mib(process))
+        time.sleep(0.02)
+    return peak
+
+
 def stop_workers(processes):
     for process in processes:
         if process.poll() is None:
@@ -391,7 +402,7 @@ def planning(sizes, partner):
 
 
 def commands(sizes, partner):
-    """Peak RSS of the commands that walk every row, as processes (os.wait4 reads each one's own)."""
+    """Peak RSS of the commands that walk every row, each a process of its own."""
     commands_run = {
         # Every connection tested; none has a stored client secret here, so each test fails at once
         # without a request (what the memory figure is about is the walk, not the partner).
@@ -411,10 +422,8 @@ def commands(sizes, partner):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            _pid, _status, usage = os.wait4(process.pid, 0)
-            process.returncode = 0
+            rss = peak_until_exit(process)
             wall = time.perf_counter() - started
-            rss = usage.ru_maxrss / 1024
             RSS.setdefault(name, {})[size] = rss
             note(f"{size:,} connections: {name}", f"{wall:.1f} s, peak RSS {rss:.0f} MiB")
     for name in commands_run:
