@@ -20,6 +20,7 @@ import queue
 import threading
 from datetime import timedelta
 
+from django.db import connection as db_connection
 from django.db import connections as db_connections
 from django.db import transaction
 from django.db.models import Q
@@ -58,17 +59,23 @@ def claim_batch(holder, size, skip_urls=(), now=None):
     if skip_urls:
         candidates = candidates.exclude(token_url__in=skip_urls)
     until = now + claims.lifetime()
-    with transaction.atomic():
-        ids = list(candidates.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[:size])
-        if not ids:
+    claim = {"renewal_claimed_by": holder, "renewal_claim_expires_at": until}
+    if db_connection.features.has_select_for_update_skip_locked:
+        # PostgreSQL: the rows another worker is claiming right now are skipped, not waited for.
+        with transaction.atomic():
+            ids = list(candidates.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[:size])
+            if not ids:
+                return []
+            Connection.objects.filter(pk__in=ids).update(**claim)
+        claimed = Connection.objects.filter(pk__in=ids, renewal_claimed_by=holder)
+    else:
+        # SQLite: one statement, so its single write lock is held by the database alone, never
+        # across Python code of ours waiting for its turn among the threads.
+        if not Connection.objects.filter(pk__in=candidates.values("pk")[:size]).update(**claim):
             return []
-        # Conditional again: on SQLite another process may have claimed between the two statements
-        # of a transaction that did not lock the rows (BEGIN IMMEDIATE does, but be exact).
-        Connection.objects.filter(pk__in=ids).filter(_free(now)).update(
-            renewal_claimed_by=holder, renewal_claim_expires_at=until
-        )
-    rows = with_provider_fields(Connection.objects.filter(pk__in=ids, renewal_claimed_by=holder))
-    return [(row.specific, until) for row in rows]
+        # This batch's rows: the holder's earlier batches, still being renewed, have another expiry.
+        claimed = schedule.due(now).filter(renewal_claimed_by=holder, renewal_claim_expires_at=until)
+    return [(row.specific, until) for row in with_provider_fields(claimed)]
 
 
 class _Threads:

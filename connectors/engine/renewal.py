@@ -15,7 +15,6 @@ marks it "needs reauthorization" at once. A success after failures is recorded a
 import logging
 import time
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext_lazy
 
@@ -167,26 +166,23 @@ def _renew_claimed(stored, rows, holder, enqueue):
         renewal_alerted_at=None,
         next_renewal_at=schedule.planned_renewal(stored),
     )
-    # The token and its event in one short transaction (the partner has answered: nothing waits on
-    # it), so a process killed in between loses neither, and SQLite's single writer is taken once.
-    with transaction.atomic():
-        if not mine.update(**values):
-            # Our claim expired and another holder took it over: its answer counts, not ours.
-            logger.warning("connection %s: renewal finished after its claim expired; answer dropped", stored.pk)
-            raise Busy()
-        for name, value in values.items():
-            setattr(stored, name, value)
-        events.record(stored, action)
-        if recovered[0]:
-            events.record(
-                stored,
-                "renewal recovered",
-                detail=sentences.Sentence(
-                    "renewal_recovered",
-                    attempts=recovered[1],
-                    since=f"{timezone.localtime(recovered[0]):%Y-%m-%d %H:%M %Z}",
-                ),
-            )
+    if not mine.update(**values):
+        # Our claim expired and another holder took it over: its answer counts, not ours.
+        logger.warning("connection %s: renewal finished after its claim expired; answer dropped", stored.pk)
+        raise Busy()
+    for name, value in values.items():
+        setattr(stored, name, value)
+    events.record(stored, action)
+    if recovered[0]:
+        events.record(
+            stored,
+            "renewal recovered",
+            detail=sentences.Sentence(
+                "renewal_recovered",
+                attempts=recovered[1],
+                since=f"{timezone.localtime(recovered[0]):%Y-%m-%d %H:%M %Z}",
+            ),
+        )
     enqueue(stored.pk, values["next_renewal_at"])
 
 
