@@ -127,6 +127,9 @@ class Connection(models.Model):
         # What is due (refresh_tokens, the health counts) is found without reading every row.
         indexes = [
             models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry"),
+            # The lists' order and the commands' walk in chunks (connectors/store/chunks.py): a range
+            # of this index per chunk, however many connections.
+            models.Index(fields=["provider", "name", "id"], name="connection_listing"),
             # What the worker claims (authorized, plan come), oldest plan first, and the earliest plan
             # ahead: a range of this index, not a sort of every authorized row.
             models.Index(fields=["status", "next_renewal_at"], name="connection_status_plan"),
