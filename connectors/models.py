@@ -125,7 +125,25 @@ class Connection(models.Model):
             )
         ]
         # What is due (refresh_tokens, the health counts) is found without reading every row.
-        indexes = [models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry")]
+        indexes = [
+            models.Index(fields=["status", "token_expires_at"], name="connection_status_expiry"),
+            # The lists' order and the commands' walk in chunks (connectors/store/chunks.py): a range
+            # of this index per chunk, however many connections.
+            models.Index(fields=["provider", "name", "id"], name="connection_listing"),
+            # What the worker claims (authorized, plan come), oldest plan first, and the earliest plan
+            # ahead: a range of this index, not a sort of every authorized row.
+            models.Index(fields=["status", "next_renewal_at"], name="connection_status_plan"),
+            # The admin index's banner counts only the rows that may need attention
+            # (health.attention_candidates): these keep it from reading the whole table.
+            models.Index(
+                fields=["renewal_failing_since"],
+                condition=models.Q(renewal_failing_since__isnull=False),
+                name="connection_renewal_failing",
+            ),
+            models.Index(
+                fields=["last_test_passed"], condition=models.Q(last_test_passed=False), name="connection_test_failed"
+            ),
+        ]
 
     if TYPE_CHECKING:
         events: "RelatedManager[Event]"
@@ -348,6 +366,9 @@ class PartnerHost(models.Model):
     open_until = models.DateTimeField(null=True, blank=True)
     probe_claimed_by = models.CharField(max_length=64, blank=True)
     probe_claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # The host's rate limit, kept by every worker (connectors/engine/host_limits.py): the earliest
+    # moment the next token request may start.
+    rate_next_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return self.host

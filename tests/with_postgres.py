@@ -1,6 +1,6 @@
 """Run a command against a throwaway PostgreSQL cluster started for it.
 
-    python tests/with_postgres.py [--] COMMAND [ARG...]
+    python tests/with_postgres.py [--durable] [--] COMMAND [ARG...]
 
 Creates a cluster with Debian's server binaries (`initdb`, from the `postgresql` package; set
 PG_BIN to use another folder) in a temporary folder, starts it on a free loopback port, runs
@@ -80,9 +80,13 @@ def check(command, what):
 
 
 def main(argv):
+    # --durable: commits reach the disk (fsync, synchronous_commit, full page writes), as in
+    # production; the scale benchmark measures with it.
+    durable = argv[:1] == ["--durable"]
+    argv = argv[1:] if durable else argv
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
-        fail("usage: python tests/with_postgres.py [--] COMMAND [ARG...]")
+        fail("usage: python tests/with_postgres.py [--durable] [--] COMMAND [ARG...]")
     binaries = server_binaries()
     prefix, user = run_as()
     workdir = tempfile.mkdtemp(prefix="partner-connections-pg-")
@@ -111,10 +115,11 @@ def main(argv):
         )
         for _attempt in range(5):
             port = free_port()
-            options = (
-                f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 "
+            options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c max_connections=200 " + (
+                "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+                if durable
                 # Durability is pointless for a cluster deleted at the end: faster test runs.
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                else "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             )
             result = subprocess.run(
                 [*prefix, f"{binaries}/pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start"],

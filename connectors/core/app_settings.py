@@ -49,8 +49,17 @@ DEFAULTS = {
     # cut the wall time; the bound keeps one task from opening hundreds of sockets, and (16 rather
     # than 25) keeps an operator's save on SQLite from queueing behind many writers (README).
     "RENEWAL_WORKERS": 16,
-    # Due connections per renewal task: several workers (PostgreSQL) share a sweep's batches.
+    # Due connections one worker claims at once (one short write), renewed on its RENEWAL_WORKERS
+    # threads; the next batch is claimed while the threads still work on this one.
     "RENEWAL_BATCH_SIZE": 50,
+    # Token requests in flight at one partner host per worker process, for providers that
+    # declare no limit of their own (connectors/engine/host_limits.py).
+    "RENEWAL_HOST_CONCURRENCY": 16,
+    # Per partner host, what the worker may do there, overriding the provider's default:
+    # {"host or pattern": {"concurrency": 4, "calls": 1500, "per_seconds": 300}}; `*` stands for
+    # one DNS label, a port may be pinned (`127.0.0.1:8765`). `calls` per `per_seconds` is kept by
+    # all workers together; `concurrency` by each worker process.
+    "PARTNER_HOST_LIMITS": {},
     # Backoff after a failed renewal (seconds): the first wait, doubled per attempt up to the
     # last; a 429's Retry-After is honoured when longer.
     "BACKOFF_FIRST_SECONDS": 60,

@@ -31,13 +31,18 @@ def enqueue(name: str, *args, run_after=None):
     return (task_.using(run_after=run_after) if run_after else task_).enqueue(*args)
 
 
-def is_pending(name: str) -> bool:
-    """Is a run of task `name` waiting in the queue?"""
+def is_pending(name: str, by=None) -> bool:
+    """Is a run of task `name` waiting in the queue (to run no later than `by`, when given)?"""
     # Read at call time: the task results' model exists only once the apps are ready.
+    from django.db.models import Q
     from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult, get_date_max
 
-    return DBTaskResult.objects.filter(task_path=task(name).module_path, status=TaskResultStatus.READY).exists()
+    waiting = DBTaskResult.objects.filter(task_path=task(name).module_path, status=TaskResultStatus.READY)
+    if by is not None:
+        # A task queued without run_after is stored as running after the largest date: at once.
+        waiting = waiting.filter(Q(run_after__lte=by) | Q(run_after=get_date_max()))
+    return waiting.exists()
 
 
 def enqueue_once(name: str, run_after=None) -> bool:

@@ -17,6 +17,8 @@ import threading
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Case, DateTimeField, DurationField, ExpressionWrapper, F, Q, Value, When
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from connectors.core.app_settings import app_settings
@@ -50,34 +52,64 @@ def is_due(connection, now):
     return at is not None and at <= now
 
 
+def due(now):
+    """The connections whose worker renewal is due at `now` (served by the next_renewal_at index)."""
+    return Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__lte=now)
+
+
 def enqueue_renewal(pk, at):
-    """A task renewing connection `pk` at `at` (after the current transaction commits)."""
+    """Make sure the worker wakes for connection `pk`'s renewal at `at` (after the current
+    transaction commits). One wake-up serves every connection due by then."""
     if at is None:
         return
-    transaction.on_commit(lambda: queue.enqueue("renew_connection", pk, run_after=max(at, timezone.now())))
+    transaction.on_commit(lambda: wake_at(at))
+
+
+def wake_at(at):
+    """A drain (connectors/engine/burst.py) queued to run at `at`, unless one is already queued
+    to run by then; True when one was enqueued. Renewals are planned on the rows
+    (next_renewal_at), not as a task each: 1,000 connections due at the same moment are one
+    drain, not 1,000 tasks run one after the other."""
+    at = max(at, timezone.now())
+    if queue.is_pending("renew_due_now", by=at):
+        return False
+    queue.enqueue("renew_due_now", run_after=at)
+    return True
+
+
+def wake_at_next_plan(now=None):
+    """After a drain or a sweep: a drain queued for the earliest plan still ahead (plans made
+    while a drain was queued for earlier did not queue one of their own)."""
+    now = now or timezone.now()
+    upcoming = (
+        Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__gt=now)
+        .order_by("next_renewal_at")
+        .values_list("next_renewal_at", flat=True)
+        .first()
+    )
+    if upcoming is not None:
+        wake_at(upcoming)
 
 
 class DeferredEnqueues:
-    """Renewal tasks collected from many threads and enqueued together in one transaction (one
-    write instead of one per renewal: SQLite has a single writer)."""
+    """The plans of many renewals (from many threads), woken for together: one wake-up for the
+    earliest instead of a write per renewal (SQLite has a single writer)."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._planned = []
+        self._earliest = None
 
     def __call__(self, pk, at):
         if at is not None:
             with self._lock:
-                self._planned.append((pk, at))
+                if self._earliest is None or at < self._earliest:
+                    self._earliest = at
 
     def flush(self):
         with self._lock:
-            planned, self._planned = self._planned, []
-        if planned:
-            now = timezone.now()
-            with transaction.atomic():
-                for pk, at in planned:
-                    queue.enqueue("renew_connection", pk, run_after=max(at, now))
+            earliest, self._earliest = self._earliest, None
+        if earliest is not None:
+            wake_at(earliest)
 
 
 def after_new_authorization(connection):
@@ -94,15 +126,46 @@ def after_new_authorization(connection):
     enqueue_renewal(connection.pk, values["next_renewal_at"])
 
 
+def planned_renewal_expression():
+    """planned_renewal() as a database expression, for rows with a token (token_expires_at set).
+
+    The refresh token is encrypted, so the database cannot see whether one is stored: every row
+    is planned as if it had one (no later than REFRESH_AT_LEAST_EVERY after its token was
+    obtained). That plan is never later than the true one; the worker reads the row before it
+    renews and plans again from the row's own facts when the true plan is later
+    (connectors/engine/burst.py), without calling the partner."""
+    margin = timedelta(seconds=app_settings.REFRESH_MARGIN_SECONDS)
+    expires, obtained = F("token_expires_at"), F("token_obtained_at")
+    at_margin = ExpressionWrapper(expires - Value(margin, output_field=DurationField()), output_field=DateTimeField())
+    before_expiry = Case(
+        When(token_obtained_at__isnull=True, then=at_margin),
+        # A token living less than twice the margin is renewed half-way through its life; halving
+        # a duration is not portable SQL, so such a row is planned at once, and the worker plans
+        # it again from its own facts (these tokens are rare: few partners issue them).
+        When(Q(token_expires_at__lt=obtained + Value(margin * 2, output_field=DurationField())), then=obtained),
+        default=at_margin,
+        output_field=DateTimeField(),
+    )
+    every = Value(timedelta(seconds=app_settings.REFRESH_AT_LEAST_EVERY), output_field=DurationField())
+    idle_limit = ExpressionWrapper(obtained + every, output_field=DateTimeField())
+    return Case(
+        When(
+            Q(token_obtained_at__isnull=False) & Q(LessThan(idle_limit, before_expiry)),
+            then=idle_limit,
+        ),
+        default=before_expiry,
+        output_field=DateTimeField(),
+    )
+
+
 def plan_unplanned():
-    """Give a plan to authorized connections without one (stored before the worker existed)."""
-    rows = Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__isnull=True)
-    for connection in rows.exclude(token_expires_at=None).only(
-        "provider", "status", "token_expires_at", "token_obtained_at", "refresh_token"
-    ):
-        Connection.objects.filter(pk=connection.pk, next_renewal_at__isnull=True).update(
-            next_renewal_at=planned_renewal(connection)
-        )
+    """Give a plan to authorized connections without one (stored before the worker existed, or
+    written by other means): one UPDATE, whatever their number."""
+    return (
+        Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__isnull=True)
+        .exclude(token_expires_at=None)
+        .update(next_renewal_at=planned_renewal_expression())
+    )
 
 
 def due_connection_ids(now=None):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from connectors.core.app_settings import app_settings
-from connectors.engine import bulk, queue, retention, worker
+from connectors.engine import bulk, burst, queue, retention, schedule, worker
 
 # Task results older than this are deleted with the events (django-tasks-db keeps them).
 TASK_RESULTS_KEPT_DAYS = 7
@@ -23,15 +23,28 @@ PRUNE_EVERY = timedelta(hours=1)
 
 
 @task()
+def renew_due_now():
+    """Every renewal that is due, in batches on a bounded pool of threads
+    (connectors/engine/burst.py). Queued for the earliest planned renewal and by the sweep; when
+    more is due than one batch, another is queued so that idle workers join in."""
+    try:
+        # A drain queued for now (not a wake-up queued for a later plan) lets an idle worker join.
+        return burst.drain(on_backlog=lambda: schedule.wake_at(timezone.now()))
+    finally:
+        # Plans made while this drain was queued queued no wake-up of their own.
+        schedule.wake_at_next_plan()
+
+
+@task()
 def renew_connection(pk):
-    """One connection's planned renewal (enqueued for the moment its token plans)."""
-    return worker.renew_due(pk)
+    """A renewal task queued by an earlier version (one per connection): drains what is due."""
+    return renew_due_now.call()
 
 
 @task()
 def renew_batch(pks):
-    """The due connections a sweep found, renewed at once on a bounded pool of threads."""
-    return worker.renew_many(pks)
+    """A sweep's batch queued by an earlier version: drains what is due."""
+    return renew_due_now.call()
 
 
 @task()
@@ -68,4 +81,4 @@ def ensure_periodic_tasks():
 
 def register():
     """Make the tasks known to the queue by name (connectors/engine/queue.py); AppConfig.ready() calls it."""
-    queue.register(renew_connection, renew_batch, sweep, prune, run_bulk_test)
+    queue.register(renew_due_now, renew_connection, renew_batch, sweep, prune, run_bulk_test)

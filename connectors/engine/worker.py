@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connectors.core import failures, token_state
 from connectors.core.app_settings import app_settings
-from connectors.engine import alerts, circuit, claims, queue, renewal, schedule
+from connectors.engine import alerts, circuit, claims, renewal, schedule
 from connectors.engine.runner import run_concurrently, with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
@@ -45,12 +45,13 @@ def renew_due(pk, enqueue=None):
             circuit.record(host, None if renewed else failure, holder, probing)
     if failure is None:
         return RENEWED if renewed else NOT_DUE  # a success ends any episode: nothing to tell
-    outcome = _after_failure(connection, failure)
+    outcome = after_failure(connection, failure)
     alerts.check(pk)
     return outcome
 
 
-def _after_failure(connection, failure):
+def after_failure(connection, failure):
+    """The outcome word after a failed renewal, marking a connection that nothing can renew."""
     if failure.kind in ("not_authorized", "needs_reauthorization"):
         reason = grants.of(connection).unrenewable_reason
         if reason:
@@ -85,13 +86,13 @@ def _renew_safely(pk, enqueue):
 
 
 def sweep():
-    """Plan what has no plan, then enqueue the due renewals in batches; the number enqueued."""
+    """Plan what has no plan, and start a drain when something is due and none is queued; the
+    number of connections due."""
     schedule.plan_unplanned()
-    if queue.is_pending("renew_batch"):
-        # The last sweep's batches are still queued (a busy or stopped worker): enqueueing the
-        # same connections again would only queue duplicates.
-        return 0
-    ids = schedule.due_connection_ids()
-    for batch in schedule.batches(ids):
-        queue.enqueue("renew_batch", batch)
-    return len(ids)
+    now = timezone.now()
+    count = schedule.due(now).count()
+    if count:
+        # A drain already queued to run now (a busy or stopped worker) renews these too: one is enough.
+        schedule.wake_at(now)
+    schedule.wake_at_next_plan(now)
+    return count

@@ -9,11 +9,11 @@ from connectors.partners.providers import PROVIDERS
 
 def select_connections(selectors):
     """The connections matching any selector (all when none is given), ordered by provider and
-    name. A selector is an id (`12`), a provider key (`hypatos`) or a connection's exact name;
+    name: a queryset, walked in chunks by the commands (connectors/store/chunks.py). A selector is an id (`12`), a provider key (`hypatos`) or a connection's exact name;
     one that matches nothing is an error, so a typo in a cron line does not go unnoticed."""
     queryset = with_provider_fields().order_by("provider", "name", "pk")
     if not selectors:
-        return list(queryset)
+        return queryset
     wanted = Q(pk__in=[])
     for selector in selectors:
         if selector.isdigit():
@@ -29,4 +29,4 @@ def select_connections(selectors):
                 returncode=2,
             )
         wanted |= match
-    return list(queryset.filter(wanted))
+    return queryset.filter(wanted)

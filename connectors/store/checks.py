@@ -9,22 +9,34 @@ from django.db import DatabaseError, connection
 from connectors.core.encryption import KeyConfigurationError, can_decrypt, crypter
 
 
-def undecryptable_rows(multi_fernet):
+def undecryptable_rows(multi_fernet, chunk_size=1000):
     """Yield (model label, pk, field) for every stored encrypted value the keys cannot read."""
     quote = connection.ops.quote_name
     from connectors.models import encrypted_columns
 
     for model, fields in encrypted_columns():
         # Raw SQL, not the ORM: the field's from_db_value raises on the first unreadable value
-        # (connectors/core/fields.py), and the check must name every one, decrypting nothing into a
-        # string.
+        # (connectors/core/fields.py), and the check must name every one, decrypting nothing into
+        # a string. In chunks by id, each a query of its own: memory stays flat whatever the
+        # number of rows (a client-side cursor would hold every row of the table at once).
         columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {quote(model._meta.pk.column)}, {columns} FROM {quote(model._meta.db_table)}")
-            for pk, *values in cursor.fetchall():
+        pk = quote(model._meta.pk.column)
+        select = f"SELECT {pk}, {columns} FROM {quote(model._meta.db_table)}"
+        last = None
+        while True:
+            with connection.cursor() as cursor:
+                if last is None:
+                    cursor.execute(f"{select} ORDER BY {pk} LIMIT %s", [chunk_size])
+                else:
+                    cursor.execute(f"{select} WHERE {pk} > %s ORDER BY {pk} LIMIT %s", [last, chunk_size])
+                rows = cursor.fetchall()
+            for row_pk, *values in rows:
                 for name, value in zip(fields, values, strict=True):
                     if value and not can_decrypt(multi_fernet, value):
-                        yield model._meta.verbose_name, pk, name
+                        yield model._meta.verbose_name, row_pk, name
+            if len(rows) < chunk_size:
+                break
+            last = rows[-1][0]
 
 
 def sampled_row_unreadable(multi_fernet):

@@ -99,14 +99,14 @@ def definition_of(connection):
     }
 
 
+def document_head():
+    """What a document says before its connections (a command streams them after it)."""
+    return {"format": FORMAT, "version": VERSION, "exported_at": timezone.now().isoformat(timespec="seconds")}
+
+
 def export_document(connections):
     """The JSON-ready document for `connections` (any iterable of Connection)."""
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "exported_at": timezone.now().isoformat(timespec="seconds"),
-        "connections": [definition_of(connection) for connection in connections],
-    }
+    return {**document_head(), "connections": [definition_of(connection) for connection in connections]}
 
 
 # -- import -----------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def attention_banner(context):
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("connectors.view_connection"):
         return ""
-    parts = attention_parts(health.counts(Connection.objects.all()))
+    parts = attention_parts(health.attention_counts(Connection.objects.all()))
     if not parts:
         return ""
     overview = reverse("admin:connectors_connection_changelist")

@@ -98,6 +98,23 @@ def test_test_connections_json(three):
     assert by_name["Hypatos bad"]["step"] == "token" and by_name["Hypatos bad"]["status"] == 401
 
 
+def test_the_walking_commands_read_in_chunks_and_miss_nothing(three, monkeypatch):
+    from connectors.store import chunks, definitions
+
+    monkeypatch.setattr(chunks, "CHUNK_SIZE", 2)  # three connections: two chunks
+    out, status = run("test_connections", "--json")
+    document = json.loads(out)
+    assert document["summary"]["total"] == 3 and len(document["results"]) == 3
+    listed = [(row["provider"], row["name"]) for row in document["results"]]
+    assert listed == sorted(listed)  # by provider and name, as before
+    out, _status = run("test_connections")
+    assert out.count("PASS") + out.count("FAIL") == 3 and "3 tested" in out
+    exported = json.loads(run("export_connections")[0])
+    whole = definitions.export_document(Connection.objects.order_by("provider", "name", "pk"))
+    assert exported["connections"] == whole["connections"]
+    assert [key for key in exported] == ["format", "version", "exported_at", "connections"]
+
+
 def test_test_connections_exit_status_from_manage_py(three):
     # The exit status cron and monitoring see, from a real process on the same database.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "TEST_DATABASE_URL": database_url(db_connection)}

@@ -108,6 +108,13 @@ def test_every_combination_agrees_between_badge_and_filter():
     assert health.counts(Connection.objects.all(), NOW) == {
         code: list(made.values()).count(code) for code in set(made.values())
     }
+    # The banner's counts read only the candidate rows, and miss none of them.
+    Connection.objects.filter(pk__in=list(made)[::7]).update(renewal_failing_since=NOW - HOUR)
+    everything = health.counts(Connection.objects.all(), NOW)
+    assert health.attention_counts(Connection.objects.all(), NOW) == {
+        code: everything[code] for code in health.NEEDS_ATTENTION if everything.get(code)
+    }
+    assert set(health.attention_counts(Connection.objects.all(), NOW)) == set(health.NEEDS_ATTENTION)
 
 
 def test_a_failing_renewal_comes_before_expiry_and_tests():

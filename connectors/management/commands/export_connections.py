@@ -1,14 +1,13 @@
 """Write connection definitions (no secrets, no tokens) as JSON, for import_connections."""
 
-import json
-
 from django.core.management.base import BaseCommand
 from django.utils.translation import ngettext
 
 from connectors.engine import runner
+from connectors.management import json_stream
 from connectors.models import Connection
 from connectors.partners.providers import PROVIDERS
-from connectors.store import definitions
+from connectors.store import chunks, definitions
 
 
 class Command(BaseCommand):
@@ -22,18 +21,29 @@ class Command(BaseCommand):
         connections = Connection.objects.order_by("provider", "name", "pk")
         if provider:
             connections = connections.filter(provider__in=provider)
-        document = definitions.export_document(runner.with_provider_fields(connections))
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        written = [0]
+
+        def definitions_():
+            # In chunks (connectors/store/chunks.py), written as they come: memory stays flat.
+            for connection in chunks.each(runner.with_provider_fields(connections)):
+                written[0] += 1
+                yield definitions.definition_of(connection)
+
+        def export(write):
+            head = definitions.document_head()
+            json_stream.write_document(write, head, "connections", definitions_())
+            write("\n")
+
         if output:
             with open(output, "w", encoding="utf-8") as file:
-                file.write(text)
+                export(file.write)
             self.stderr.write(
                 ngettext(
                     "Wrote %(count)d connection definition to %(file)s.",
                     "Wrote %(count)d connection definitions to %(file)s.",
-                    len(document["connections"]),
+                    written[0],
                 )
-                % {"count": len(document["connections"]), "file": output}
+                % {"count": written[0], "file": output}
             )
         else:
-            self.stdout.write(text, ending="")
+            export(lambda text: self.stdout.write(text, ending=""))

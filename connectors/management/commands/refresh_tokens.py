@@ -23,6 +23,7 @@ from connectors.engine import alerts, tokens
 from connectors.engine.runner import run_concurrently, with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
+from connectors.store import chunks
 from connectors.store.display import reason_in_words
 
 logger = logging.getLogger("connectors.refresh_tokens")
@@ -59,36 +60,37 @@ class Command(BaseCommand):
         window = timedelta(minutes=within)
         # Connections already waiting for the operator's Regenerate are not retried: they were
         # reported when they got there, and retrying a dead grant only earns another refusal.
-        due = list(
-            with_provider_fields(
-                Connection.objects.filter(
-                    status=Status.AUTHORIZED,
-                    token_expires_at__lte=timezone.now() + window,
-                )
-            ).order_by("token_expires_at", "pk")
-        )
+        due = with_provider_fields(
+            Connection.objects.filter(
+                status=Status.AUTHORIZED,
+                token_expires_at__lte=timezone.now() + window,
+            )
+        ).order_by("pk")
         waiting = Connection.objects.filter(status=Status.NEEDS_REAUTHORIZATION).count()
-
-        outcomes = run_concurrently(lambda c: _renew(c.specific, window), due, workers=workers)
 
         counts = {REFRESHED: 0, FAILED: 0, REAUTHORIZE: 0}
         newly = []
-        for connection, (outcome, message) in zip(due, outcomes, strict=True):
-            counts[outcome] += 1
-            if outcome == REAUTHORIZE:
-                newly.append(connection)
-            style = self.style.SUCCESS if outcome == REFRESHED else self.style.ERROR
-            self.stdout.write(f"{style(outcome.upper())} #{connection.pk} {connection}: {message}")
+        # In chunks by id (connectors/store/chunks.py): memory stays flat however many are due, and
+        # a renewed token (expiring later) does not move a row within the walk.
+        for chunk in chunks.in_chunks(due):
+            outcomes = run_concurrently(lambda c: _renew(c.specific, window), chunk, workers=workers)
+            for connection, (outcome, message) in zip(chunk, outcomes, strict=True):
+                counts[outcome] += 1
+                if outcome == REAUTHORIZE:
+                    newly.append(connection)
+                style = self.style.SUCCESS if outcome == REFRESHED else self.style.ERROR
+                self.stdout.write(f"{style(outcome.upper())} #{connection.pk} {connection}: {message}")
+        total = sum(counts.values())
         self.stdout.write(
             ngettext(
                 "%(count)d token expiring within %(minutes)s min: %(refreshed)d refreshed, %(failed)d failed, "
                 "%(newly)d newly need reauthorization (%(waiting)d already waiting for reauthorization).",
                 "%(count)d tokens expiring within %(minutes)s min: %(refreshed)d refreshed, %(failed)d failed, "
                 "%(newly)d newly need reauthorization (%(waiting)d already waiting for reauthorization).",
-                len(due),
+                total,
             )
             % {
-                "count": len(due),
+                "count": total,
                 "minutes": f"{within:g}",
                 "refreshed": counts[REFRESHED],
                 "failed": counts[FAILED],

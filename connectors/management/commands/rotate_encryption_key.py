@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 
 from connectors.core.encryption import KeyConfigurationError, crypter, parse_keys
 from connectors.models import encrypted_columns
+from connectors.store import chunks
 
 
 class Command(BaseCommand):
@@ -34,7 +35,8 @@ class Command(BaseCommand):
         counts = {"rotated": 0, "current": 0, "unreadable": 0}
         unreadable = []
         for model, fields in encrypted_columns():
-            for pk in model.objects.order_by("pk").values_list("pk", flat=True):
+            # In chunks of ids (connectors/store/chunks.py): memory stays flat however many rows.
+            for pk in (row.pk for row in chunks.each(model.objects.only("pk").order_by("pk"))):
                 for field, outcome in _rotate_row(model, pk, fields, newest, any_key, dry_run).items():
                     counts[outcome] += 1
                     if outcome == "unreadable":

@@ -21,6 +21,23 @@ Words = str | Promise
 
 
 @dataclass(frozen=True)
+class PartnerLimit:
+    """How hard the renewal worker may press one partner host: at most `concurrency` token
+    requests in flight (per worker process), and, when `calls` is set, at most `calls` token
+    requests per `per_seconds` (all workers together). A provider declares what its partner
+    documents; PARTNER_CONNECTIONS["PARTNER_HOST_LIMITS"] overrides it per host."""
+
+    concurrency: int
+    calls: int = 0
+    per_seconds: float = 0.0
+
+    @property
+    def spacing(self) -> float:
+        """Seconds between two token requests that keep to the rate (0: no rate limit)."""
+        return self.per_seconds / self.calls if self.calls and self.per_seconds else 0.0
+
+
+@dataclass(frozen=True)
 class Provider:
     key: str
     label: Words
@@ -63,6 +80,9 @@ class Provider:
     short_label: Words = ""
     # Keycloak-style discovery document checked before Generate leaves the app ("" = none).
     discovery_path: str = ""
+    # What the partner allows the renewal worker at one host (None: RENEWAL_HOST_CONCURRENCY
+    # in flight, no rate limit; connectors/engine/host_limits.py).
+    renewal_limit: PartnerLimit | None = None
 
     @property
     def short_name(self) -> Words:

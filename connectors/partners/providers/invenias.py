@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy
 
 from connectors.core import validators
-from connectors.partners.providers.base import PASSWORD, Provider
+from connectors.partners.providers.base import PASSWORD, PartnerLimit, Provider
 
 
 class Invenias(Provider):
@@ -35,6 +35,9 @@ PROVIDER = Invenias(
     url_source_fields=gettext_lazy("Subdomain"),
     default_scope="openid profile api email",
     allowed_hosts=("*.invenias.com",),
+    # Invenias allows 3,000 calls per 5 minutes per tenant, for all calls together: renewals take at
+    # most half, so the API calls of the organisation's own code keep the rest.
+    renewal_limit=PartnerLimit(concurrency=4, calls=1500, per_seconds=300),
     connection_fields=("name", "subdomain", "api_url"),
     oauth_fields=("client_id", "client_secret", "username", "password", "scope", "token_url"),
     url_fields=("api_url", "token_url"),
