@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connectors', '0010_generic_templates'),
+        ('connectors', '0011_api_proxy'),
     ]
 
     operations = [
