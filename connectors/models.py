@@ -44,6 +44,7 @@ EVENT_ACTION_LABELS = {
     "tested": gettext_lazy("tested"),
     "test failed": gettext_lazy("test failed"),
     "tested unsaved": gettext_lazy("tested unsaved"),
+    "not tested": gettext_lazy("not tested"),
     "refreshed": gettext_lazy("refreshed"),
     "refresh failed": gettext_lazy("refresh failed"),
     "token requested": gettext_lazy("token requested"),
@@ -105,6 +106,11 @@ class Connection(models.Model):
     renewal_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
     renewal_attempts = models.PositiveIntegerField(default=0, editable=False)
     renewal_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The provider refused the saved settings for good (connectors/store/health.py's decision table):
+    # when, and {kind, status, fields to fix, sentence}; in force until the settings change after
+    # it. Never a secret.
+    refused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    refusal = models.JSONField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -83,7 +83,7 @@ def test_answer(result, connection):
         fresh = type(connection).objects.get(pk=connection.pk)
         text, tone = display.status_text(fresh)
         state = health.health_of(fresh)
-        answer["health"] = {"code": state.code.value, "text": text, "tone": tone, "title": str(state.explanation)}
+        answer["health"] = {"code": state.code.value, "text": text, "tone": tone, "title": display.explanation(fresh)}
     return answer
 
 

@@ -14,7 +14,7 @@ from connectors.api import handout, paging, problems
 from connectors.api.problems import Problem
 from connectors.core import failures, sentences
 from connectors.core.app_settings import app_settings
-from connectors.engine import diagnostics, tokens
+from connectors.engine import alerts, diagnostics, tokens
 from connectors.models import Connection, Status
 from connectors.partners.providers import PROVIDERS
 from connectors.store import apikeys, display
@@ -120,6 +120,8 @@ def hand_out_token(found, connection_id, *, min_valid_seconds=None, force_refres
             # A consumer's force_refresh honours the partner's cooldown (Retry-After, backoff).
             access_token = tokens.get_access_token(connection, margin=margin, force=force_refresh, honour_cooldown=True)
         except failures.OAuthFailure as failure:
+            # A refusal or a dead authorization met here starts its alert episode, as in the worker.
+            alerts.check(connection_id)
             raise problem_from_failure(connection, failure) from None
         expires_at, token_type, scope = connection.token_expires_at, connection.token_type, connection.token_scope
     handout.record(connection_id, found.key_id, found.key_name, found.last_used_at, now)

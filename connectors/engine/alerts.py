@@ -1,9 +1,12 @@
 """Mail to the site's ADMINS when a connection needs them: once per episode.
 
-An episode starts when a connection needs reauthorization (only the operator's Regenerate helps)
-or has failed to renew for longer than ALERT_AFTER; it ends with a successful renewal or a new
-authorization (both clear `renewal_alerted_at`). The mail is claimed by a conditional UPDATE of
-`renewal_alerted_at`, so that several workers never send the same one twice.
+An episode starts when a connection needs reauthorization (only the operator's Regenerate helps),
+when the provider refuses its saved settings (connectors/store/health.py: not retried until they
+change), or when it has failed to renew for longer than ALERT_AFTER; it ends with a successful
+renewal or a new authorization (both clear `renewal_alerted_at`), and a refusal of changed
+settings starts a new one. Whoever meets the failure asks `check()`: the worker, a consumer's
+token request, a test. The mail is claimed by a conditional UPDATE of `renewal_alerted_at`, so
+that several workers never send the same one twice.
 """
 
 from datetime import timedelta
@@ -16,7 +19,8 @@ from django.utils.translation import ngettext
 
 from connectors.core.app_settings import app_settings
 from connectors.models import Connection, Status
-from connectors.store.display import reason_in_words
+from connectors.store import health
+from connectors.store.display import reason_in_words, refusal_in_words
 
 
 def change_url(connection):
@@ -42,6 +46,12 @@ def check(pk, now=None):
             "%(name)s can no longer renew its token by itself (%(reason)s). Open it and click "
             "Regenerate to log in at the provider again:\n\n%(url)s\n"
         ) % {"name": connection, "reason": str(reason_in_words(connection)).rstrip("."), "url": change_url(connection)}
+    elif health.refusal_in_force(connection):
+        subject = _("Partner connection refused by the provider: %(name)s") % {"name": connection}
+        body = _(
+            "The provider refused the saved settings of %(name)s: %(reason)s It is not retried until "
+            "someone corrects them. Open it, correct the fields named and save:\n\n%(url)s\n"
+        ) % {"name": connection, "reason": refusal_in_words(connection), "url": change_url(connection)}
     elif connection.renewal_failing_since and now - connection.renewal_failing_since >= timedelta(
         seconds=app_settings.ALERT_AFTER
     ):

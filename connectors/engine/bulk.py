@@ -83,6 +83,11 @@ def progress(bulk_test, change_url):
     # Outcomes of connections deleted since go with them; those connections are not waited for.
     total = Connection.objects.filter(pk__in=bulk_test.connection_ids).count()
     passed = sum(outcome.passed for outcome in outcomes)
+    # A test that sent nothing (not authorized yet, a secret not stored) did not fail: it is
+    # counted apart, and listed with the failures for what to do.
+    not_tested = sum(
+        not outcome.passed and diagnostics.stored_as_not_run(outcome.sentence_stored) for outcome in outcomes
+    )
     failures = [
         {
             "name": outcome.connection.name,
@@ -97,7 +102,8 @@ def progress(bulk_test, change_url):
         "total": max(total, done),
         "done": done,
         "passed": passed,
-        "failed": done - passed,
+        "failed": done - passed - not_tested,
+        "not_tested": not_tested,
         "finished": bulk_test.finished_at is not None or done >= total,
         "failures": failures,
     }

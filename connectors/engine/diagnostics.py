@@ -1,5 +1,11 @@
 """Test Connection: get a token, then make the provider's cheap read-only request, and say in one
-sentence whether it worked and what to fix."""
+sentence whether it worked and what to fix.
+
+The test follows the token's real path (connectors/store/health.py's decision table): a test of the
+saved settings gets its token through the renewal (so a token it obtains is stored, and a
+refusal or passing fault lands in the same facts a renewal would leave); a probe answering 401
+to a stored token is tried once more with a renewed one before anyone is told to Regenerate;
+and a test that stopped before sending anything ("Not tested") records no failure."""
 
 import time
 from dataclasses import asdict, dataclass
@@ -11,10 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from connectors.core import failures, sentences
 from connectors.core.sentences import Sentence
-from connectors.engine import tokens
+from connectors.engine import alerts, tokens
 from connectors.models import Connection
 from connectors.partners import grants, oauth
-from connectors.store import events
+from connectors.store import events, health
 
 TOKEN_STEP = "token"
 PROBE_STEP = "test request"
@@ -59,6 +65,18 @@ sentences.register(
         ),
         "missing_password_generate": gettext_lazy(
             "No password is stored: type the Password on the OAuth 2.0 tab and click Generate."
+        ),
+        "probe_refused_renewed": gettext_lazy(
+            "The provider refused even a freshly renewed token at %(host)s (HTTP 401), so the token is not the "
+            "cause: %(hint)s"
+        ),
+        "probe_refused_fresh": gettext_lazy(
+            "The provider refused a token it had just issued at %(host)s (HTTP 401), so the token is not the "
+            "cause: %(hint)s"
+        ),
+        "probe_refused_no_refresh": gettext_lazy(
+            "The provider refused the stored token at %(host)s (HTTP 401) and there is no refresh token to renew "
+            "it: click Regenerate."
         ),
     }
 )
@@ -148,22 +166,37 @@ def run_test(connection, *, record=False, user=None, reuse_token=False):
         if record and connection.pk:
             record_outcome(connection, result, user)
         return result
+    grant = grants.of(connection)
+    saved = bool(record and connection.pk)
     try:
-        # What Test does first is the grant's: the stored token (authorization code) or a fresh
-        # one, so that the entered credentials are what is tested.
+        # What Test does first is the grant's: the stored token (authorization code) or a new
+        # one for the entered credentials (stored when they are the saved ones).
         if reuse_token and connection.pk:
             access_token = tokens.get_access_token(connection)
         else:
-            access_token = grants.of(connection).token_for_test(connection, tokens.get_access_token)
+            access_token = grant.token_for_test(connection, tokens.get_access_token, saved=saved)
         probe_url = connection.provider_info.probe_url(connection)
         if probe_url:
             step = PROBE_STEP
-            status = oauth.probe(connection, access_token)
+            try:
+                status = oauth.probe(connection, access_token)
+            except failures.OAuthFailure as refused:
+                if refused.status != 401:
+                    raise
+                _only_a_renewal_can_tell(connection, grant)
+                step = TOKEN_STEP
+                tokens.get_access_token(connection, force=True)
+                step = PROBE_STEP
+                status = _probe_again(connection)
     except failures.OAuthFailure as failure:
-        result = TestResult(False, step, failure.status, _ms(started), failure.message)
+        if health.verdict(failure, connection) == health.Verdict.NOT_SENT:
+            # Nothing was sent (no token to test with): "Not tested", not a failure.
+            result = TestResult(False, "settings", None, 0, failure.message)
+        else:
+            result = TestResult(False, step, failure.status, _ms(started), failure.message)
     else:
         if probe_url:
-            words = Sentence(grants.of(connection).passed_sentence_code, host=failures.host_of(probe_url))
+            words = Sentence(grant.passed_sentence_code, host=failures.host_of(probe_url))
             result = TestResult(True, step, status, _ms(started), words)
         else:
             # Nothing to call with the token (a client credentials token and no Probe URL): the
@@ -172,11 +205,47 @@ def run_test(connection, *, record=False, user=None, reuse_token=False):
             result = TestResult(True, TOKEN_STEP, None, _ms(started), words)
     if record and connection.pk:
         record_outcome(connection, result, user)
+    if not result.passed and connection.pk:
+        # A refusal or a dead authorization this test met on the saved token's path starts its
+        # alert episode, as in the worker (one mail per episode).
+        alerts.check(connection.pk)
     return result
 
 
+def _hint(connection):
+    return sentences.Label(connection.provider_info.probe_unauthorized_hint)
+
+
+def _only_a_renewal_can_tell(connection, grant):
+    """The probe refused the token (HTTP 401). A token the provider had just issued is not the
+    cause, and a stored one without a refresh token cannot be renewed: say which (raises).
+    Otherwise the caller renews the stored token once (a dead refresh token then says
+    "Regenerate") and probes again."""
+    host = failures.host_of(connection.provider_info.probe_url(connection))
+    if not grant.test_uses_stored_token:
+        raise failures.failure("token_refused", 401, "probe_refused_fresh", host=host, hint=_hint(connection))
+    if not connection.refresh_token:
+        raise failures.failure("token_refused", 401, "probe_refused_no_refresh", host=host)
+
+
+def _probe_again(connection):
+    try:
+        return oauth.probe(connection, connection.access_token)
+    except failures.OAuthFailure as refused:
+        if refused.status != 401:
+            raise
+        host = failures.host_of(connection.provider_info.probe_url(connection))
+        raise failures.failure(
+            "token_refused", 401, "probe_refused_renewed", host=host, hint=_hint(connection)
+        ) from None
+
+
 def record_outcome(connection, result, user, *, before_saving=False):
-    """Store a test's outcome on the saved connection and log it."""
+    """Store a test's outcome on the saved connection and log it. A test that sent nothing
+    ("Not tested") is logged only: it says nothing about the settings, so the last test stays."""
+    if is_not_run(result):
+        events.record(connection, "not tested", user, succeeded=False, detail=result.sentence)
+        return
     with translation.override("en"):
         english = str(result.sentence)[:500]
     Connection.objects.filter(pk=connection.pk).update(
@@ -195,6 +264,16 @@ def record_outcome(connection, result, user, *, before_saving=False):
         succeeded=result.passed,
         detail=detail,
     )
+
+
+def is_not_run(result):
+    """Did the test stop before sending anything (a secret not stored, no token yet)?"""
+    return not result.passed and result.step == "settings"
+
+
+def stored_as_not_run(stored_sentence):
+    """Is this stored outcome sentence (TestResult.sentence) one of a test that sent nothing?"""
+    return isinstance(stored_sentence, dict) and stored_sentence.get("code") == "test_outcome_settings"
 
 
 def urls_used(connection):

@@ -8,8 +8,12 @@ the fresh token instead of making a request of their own (a rotating refresh tok
 
 After a failure the connection records how renewals are failing (renewal_failing_since,
 renewal_attempts) and when the next try is due (next_renewal_at, by connectors/engine/backoff.py);
-nothing renews it earlier unless asked to by force (the operator's Test Connection). `invalid_grant`
-marks it "needs reauthorization" at once. A success after failures is recorded as a recovery.
+nothing renews it earlier unless asked to by force (the operator's Test Connection). What a
+failure means is connectors/store/health.py's decision table: `invalid_grant` of a login marks it
+"needs reauthorization" at once; a refusal of the saved settings (invalid_client, a refused
+password, ...) is stored and not retried until the settings change (callers get its sentence
+without a new request; Test Connection asks again); a passing fault backs off. A success after
+failures is recorded as a recovery.
 """
 
 import logging
@@ -22,7 +26,7 @@ from connectors.core import failures, sentences, token_state, validators
 from connectors.engine import backoff, claims, schedule
 from connectors.models import Connection
 from connectors.partners import grants
-from connectors.store import events
+from connectors.store import events, health
 
 logger = logging.getLogger("connectors.engine.renewal")
 
@@ -40,6 +44,8 @@ STATE_FIELDS = [
     "renewal_failing_since",
     "renewal_attempts",
     "renewal_alerted_at",
+    "refused_at",
+    "refusal",
 ]
 
 
@@ -112,6 +118,11 @@ def renew(connection, *, is_due, honour_backoff=True, refuse_while_waiting=False
         now = timezone.now()
         if not is_due(stored, now):
             return _copied(connection, stored)
+        if honour_backoff and health.refusal_in_force(stored):
+            # Refused for good: asking again with the same settings only earns another refusal
+            # (and, for a password, may lock the account).
+            _copied(connection, stored)
+            raise health.refusal_failure(stored)
         if honour_backoff and waiting_for_backoff(stored, now):
             _copied(connection, stored)
             if not refuse_while_waiting and token_state.is_fresh(
@@ -144,7 +155,7 @@ def _renew_claimed(stored, rows, holder, enqueue):
     try:
         token, action = grants.of(stored).renew(stored)  # the partner's answer, no transaction open
     except failures.OAuthFailure as failure:
-        if failure.kind in ("not_authorized", "needs_reauthorization"):
+        if health.verdict(failure, stored) == health.Verdict.NOT_SENT:
             claims.release(rows, holder, **CLAIM)  # nothing to store: no request was made
         else:
             _store_failure(stored, failure, mine, enqueue)
@@ -165,6 +176,7 @@ def _renew_claimed(stored, rows, holder, enqueue):
         renewal_attempts=0,
         renewal_alerted_at=None,
         next_renewal_at=schedule.planned_renewal(stored),
+        **health.CLEARED_REFUSAL,
     )
     if not mine.update(**values):
         # Our claim expired and another holder took it over: its answer counts, not ours.
@@ -189,9 +201,13 @@ def _renew_claimed(stored, rows, holder, enqueue):
 def _store_failure(stored, failure, mine, enqueue):
     now = timezone.now()
     grant = grants.of(stored)
-    if failure.kind == "invalid_grant" and grant.dead_grant_reason:
+    verdict = health.verdict(failure, stored)
+    if verdict == health.Verdict.REAUTHORIZE:
         # The grant is dead: drop the refresh token so nothing retries it, and say what to do.
         values = token_state.needs_reauthorization(grant.dead_grant_reason)
+    elif verdict == health.Verdict.REFUSED:
+        # The settings are refused: stored with the fields to fix, never retried by the worker.
+        values = health.refusal_values(stored, failure, now)
     else:
         values = backoff.after_failure(stored, failure, now)
     mine.update(**values, renewal_claimed_by="", renewal_claim_expires_at=None)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from connectors.core.app_settings import app_settings
 from connectors.engine import circuit, queue
 from connectors.models import Connection, Status
+from connectors.store import health
 
 logger = logging.getLogger("connectors.engine.schedule")
 
@@ -45,8 +46,9 @@ def planned_renewal(connection):
 
 
 def is_due(connection, now):
-    """Is the worker's renewal of `connection` due at `now`? (its plan, or its backoff's next try)"""
-    if connection.status != Status.AUTHORIZED:
+    """Is the worker's renewal of `connection` due at `now`? (its plan, or its backoff's next try;
+    never while the provider's refusal of its settings is in force: connectors/store/health.py)"""
+    if connection.status != Status.AUTHORIZED or health.refusal_in_force(connection):
         return False
     at = connection.next_renewal_at or planned_renewal(connection)
     return at is not None and at <= now
@@ -119,6 +121,7 @@ def after_new_authorization(connection):
         "renewal_failing_since": None,
         "renewal_attempts": 0,
         "renewal_alerted_at": None,
+        **health.CLEARED_REFUSAL,
     }
     Connection.objects.filter(pk=connection.pk).update(**values)
     for name, value in values.items():
@@ -164,6 +167,7 @@ def plan_unplanned():
     return (
         Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__isnull=True)
         .exclude(token_expires_at=None)
+        .exclude(health.REFUSAL_IN_FORCE)
         .update(next_renewal_at=planned_renewal_expression())
     )
 
@@ -171,7 +175,11 @@ def plan_unplanned():
 def due_connection_ids(now=None):
     """Ids of the connections whose renewal is due, oldest plan first, outside open circuits."""
     now = now or timezone.now()
-    due = Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__lte=now).order_by("next_renewal_at")
+    due = (
+        Connection.objects.filter(status=Status.AUTHORIZED, next_renewal_at__lte=now)
+        .exclude(health.REFUSAL_IN_FORCE)
+        .order_by("next_renewal_at")
+    )
     waiting = circuit.open_hosts(now)
     ids = []
     for pk, token_url in due.values_list("pk", "token_url"):

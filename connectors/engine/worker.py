@@ -7,23 +7,39 @@ from django.utils import timezone
 
 from connectors.core import failures, token_state
 from connectors.core.app_settings import app_settings
+from connectors.core.fields import UnreadableSecret
 from connectors.engine import alerts, circuit, claims, renewal, schedule
 from connectors.engine.runner import run_concurrently, with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
+from connectors.store import health
 
 logger = logging.getLogger("connectors.engine.worker")
 
-RENEWED, NOT_DUE, WAITING, FAILED, REAUTHORIZE = "renewed", "not due", "waiting for host", "failed", "reauthorize"
+RENEWED, NOT_DUE, WAITING, FAILED, REAUTHORIZE, REFUSED = (
+    "renewed",
+    "not due",
+    "waiting for host",
+    "failed",
+    "reauthorize",
+    "refused",
+)
 
 
 def renew_due(pk, enqueue=None):
     """Renew connection `pk` if its renewal is due; the outcome as one of the words above.
     `enqueue(pk, at)` plans the next renewal (default: a task at once)."""
-    connection = with_provider_fields(Connection.objects.filter(pk=pk)).first()
-    if connection is None:
-        return NOT_DUE
-    connection = connection.specific
+    try:
+        connection = with_provider_fields(Connection.objects.filter(pk=pk)).first()
+        if connection is None:
+            return NOT_DUE
+        connection = connection.specific
+    except UnreadableSecret as unreadable:
+        # A stored secret no configured key reads (a wrong FIELD_ENCRYPTION_KEY): nothing can be
+        # sent, and no state can be stored on a row that cannot be read. Said in the log (the
+        # sentence names the field, never a value) instead of failing the task.
+        logger.error("connection %s not renewed: %s", pk, unreadable)
+        return FAILED
     if not schedule.is_due(connection, timezone.now()):
         return NOT_DUE
     host = circuit.host_key(connection.token_url)
@@ -60,8 +76,10 @@ def after_failure(connection, failure):
                 **token_state.needs_reauthorization(reason)
             )
         return REAUTHORIZE
-    connection.refresh_from_db(fields=["status"])
-    return REAUTHORIZE if connection.status == Status.NEEDS_REAUTHORIZATION else FAILED
+    connection.refresh_from_db(fields=["status", "refused_at", "refusal", "settings_changed_at"])
+    if connection.status == Status.NEEDS_REAUTHORIZATION:
+        return REAUTHORIZE
+    return REFUSED if health.refusal_in_force(connection) else FAILED
 
 
 def renew_many(pks):

@@ -3,9 +3,11 @@ for, and each connection's next action. The state itself comes from connectors/s
 
 import hashlib
 
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
@@ -17,6 +19,8 @@ from connectors.store.health import Health, health_of
 # Healths in which the stored token cannot be used: its expiry and an older passing test would
 # read as if it could.
 UNUSABLE = (Health.NEEDS_REAUTHORIZATION,)
+# Healths in which an older passing test no longer speaks for the connection.
+PASS_OUTDATED = (Health.NEEDS_REAUTHORIZATION, Health.REFUSED, Health.CHANGED)
 
 
 def expiry_in_words(connection, now=None):
@@ -43,7 +47,41 @@ def status_text(connection, now=None):
         return _("%(label)s (token on demand)") % {"label": state.label}, state.tone
     if state.code == Health.RENEWAL_FAILING:
         return _renewal_failing_text(connection, state, now), state.tone
+    if state.code == Health.REFUSED:
+        fields = refusal_fields_in_words(connection)
+        if fields:
+            return _("%(label)s (check %(fields)s)") % {"label": state.label, "fields": fields}, state.tone
     return str(state.label), state.tone
+
+
+def refusal_fields_in_words(connection):
+    """ "Client ID, Client Secret": the fields the provider's refusal points at, as the form
+    labels them."""
+    names = (getattr(connection, "refusal", None) or {}).get("fields") or []
+    # The provider's model knows its own fields (a password, a tenant); the overview's rows are
+    # base connections with their provider's row joined in (runner.with_provider_fields).
+    model = type(connection.specific) if names else type(connection)
+    labels = []
+    for name in names:
+        try:
+            labels.append(capfirst(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            continue
+    return ", ".join(str(label) for label in labels)
+
+
+def refusal_in_words(connection):
+    """The provider's refusal of the saved settings, as the sentence the operator saw."""
+    stored = (getattr(connection, "refusal", None) or {}).get("sentence")
+    return sentences.sentence_from(stored, "") if stored else ""
+
+
+def explanation(connection, now=None):
+    """The badge's tooltip: why the state is what it is (a refusal's own sentence)."""
+    state = health_of(connection, now)
+    if state.code == Health.REFUSED and refusal_in_words(connection):
+        return f"{refusal_in_words(connection)} {state.explanation}"
+    return str(state.explanation)
 
 
 def _renewal_failing_text(connection, state, now=None):
@@ -69,7 +107,7 @@ def status_badge(connection, now=None):
         '<span class="pc-badge pc-badge--{}" data-health="{}" title="{}">{}</span>',
         tone,
         state.code.value,
-        state.explanation,
+        explanation(connection, now),
         text,
     )
 
@@ -85,10 +123,18 @@ def last_test_cell(connection, now=None):
         if recent
         else _("%(duration)s ago") % {"duration": timesince(connection.last_test_at, now, depth=1)}
     )
-    if connection.last_test_passed and health_of(connection, now).code in UNUSABLE:
-        # A pass from before the provider stopped accepting the authorization says nothing now.
+    code = health_of(connection, now).code
+    if connection.last_test_passed and code in PASS_OUTDATED:
+        # A pass from before the provider stopped accepting the authorization or the settings,
+        # or before the settings changed, says nothing now.
         outcome, tone = _("outdated"), "muted"
-        title = _("Passed before the provider stopped accepting the authorization: click Regenerate.")
+        title = {
+            Health.NEEDS_REAUTHORIZATION: _(
+                "Passed before the provider stopped accepting the authorization: click Regenerate."
+            ),
+            Health.REFUSED: _("Passed before the provider refused the settings: correct them."),
+            Health.CHANGED: _("Passed before the settings were changed: test again."),
+        }[code]
     else:
         outcome, tone = (_("passed"), "ok") if connection.last_test_passed else (_("failed"), "danger")
         title = last_test_in_words(connection)
@@ -201,6 +247,8 @@ def next_action(connection, now=None):
         return "generate", _("Regenerate")
     if code == Health.NOT_AUTHORIZED:
         return "generate", _("Generate")
+    if code == Health.REFUSED:
+        return "settings", _("Fix settings")
     # Only a grant whose operator logs in needs them for a new token (authorization code).
     logs_in = grants.of(connection).operator_logs_in
     if code == Health.EXPIRED and not connection.refresh_token and logs_in:
@@ -222,7 +270,8 @@ def next_action_cell(connection, can_change, now=None):
     if not can_change:
         return format_html('<a href="{}">{}</a>', change, _("Open"))
     kind, label = next_action(specific, now)
-    if kind == "generate":
+    if kind in ("generate", "settings"):
+        # Generate and the fields a refusal names are on the OAuth 2.0 tab.
         return format_html('<a class="button pc-row-action" href="{}#oauth">{}</a>', change, label)
     test_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_test", args=[connection.pk])
     return format_html(

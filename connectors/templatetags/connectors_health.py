@@ -19,10 +19,16 @@ PHRASES = {
     health.Health.NEEDS_REAUTHORIZATION: lambda n: ngettext(
         "%(count)d connection needs reauthorization", "%(count)d connections need reauthorization", n
     ),
+    health.Health.REFUSED: lambda n: ngettext(
+        "%(count)d connection with settings refused", "%(count)d connections with settings refused", n
+    ),
     health.Health.RENEWAL_FAILING: lambda n: ngettext("%(count)d renewal failing", "%(count)d renewals failing", n),
     health.Health.EXPIRED: lambda n: ngettext("%(count)d token expired", "%(count)d tokens expired", n),
     health.Health.TEST_FAILED: lambda n: ngettext(
         "%(count)d failed its last test", "%(count)d failed their last test", n
+    ),
+    health.Health.CHANGED: lambda n: ngettext(
+        "%(count)d changed since its last test", "%(count)d changed since their last test", n
     ),
 }
 

@@ -12,7 +12,7 @@
     var none = document.getElementById("pc-bulk-no-failures");
 
     function show(progress) {
-      ["done", "total", "passed", "failed"].forEach(function (name) {
+      ["done", "total", "passed", "failed", "not_tested"].forEach(function (name) {
         var field = page.querySelector('[data-field="' + name + '"]');
         if (field) { field.textContent = String(progress[name]); }
       });

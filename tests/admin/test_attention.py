@@ -81,12 +81,14 @@ def test_the_test_answer_carries_the_new_health(admin_client, auth_server):
         connection_test_url("inveniasconnection", connection.pk), HTTP_ACCEPT="application/json"
     ).json()
     assert answer["headline"] == "Failed at the token step"
+    # A refused password is a refusal of the saved settings: red, naming the fields to fix.
     assert answer["health"] == {
-        "code": "test_failed",
-        "text": "last test failed",
+        "code": "settings_refused",
+        "text": "settings refused (check Username, Password)",
         "tone": "danger",
         "title": answer["health"]["title"],
     }
+    assert "username or password" in answer["health"]["title"]
     assert answer["meta"].endswith("HTTP 400") and "token step" not in answer["message"]
 
 

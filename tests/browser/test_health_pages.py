@@ -132,7 +132,8 @@ def test_the_badge_follows_test_generate_test(admin_page, auth_server):
     expect(badge).to_have_text("not authorized")
     result = click_test_connection(page)
     expect(result).to_contain_text("Not authorized yet")
-    expect(badge).to_have_text("last test failed")  # swapped in place by the test's answer
+    # Nothing was sent, so nothing failed: the badge stays (docs/health.md).
+    expect(badge).to_have_text("not authorized")
     page.get_by_role("button", name="Generate").click()
     page.get_by_label("Username").fill(auth_server.username)
     page.get_by_label("Password").fill(auth_server.password)
@@ -160,7 +161,8 @@ def test_a_failed_test_turns_the_badge_and_reads_with_spaces(admin_page, auth_se
     open_tab(page, "OAuth 2.0")
     expect(badge).to_have_text("not authorized")
     result = click_test_connection(page)
-    expect(badge).to_have_text("last test failed")
+    # Swapped in place by the test's answer: a refused password is a refusal of the settings.
+    expect(badge).to_have_text("settings refused (check Username, Password)")
     text = result.inner_text()
     assert re.match(r"^Failed at the token step \(\d+ ms · HTTP 400\)\s+The provider refused the username", text), text
     assert text.count("token step") == 1  # the step and time once, not repeated in the sentence
@@ -370,5 +372,5 @@ def test_a_rows_test_button_tests_that_connection_and_answers_on_the_list(admin_
     expect(failure).to_be_visible()
     expect(messages(page)).to_contain_text("invalid_client")
     wrong = page.get_by_role("row", name=re.compile("Hypatos wrong"))
-    expect(wrong.locator(".pc-badge").first).to_have_text("last test failed")
-    expect(wrong.get_by_role("button", name="Test again Hypatos wrong")).to_be_visible()
+    expect(wrong.locator(".pc-badge").first).to_have_text("settings refused (check Client ID, Client Secret)")
+    expect(wrong.get_by_role("link", name="Fix settings")).to_be_visible()

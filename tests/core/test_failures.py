@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import Connection, HypatosConnection, Status
+from connectors.store import display
+from connectors.store.health import Health, health_of
 from tests.connections import make_hypatos, make_invenias, make_inverbis
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +23,26 @@ def free_port():
         return sock.getsockname()[1]
 
 
+# What a test of the saved settings records besides the tokens: its outcome, and what its token
+# request meant for renewals (a refusal, a backoff: connectors/health.py's decision table).
+RECORDED = {
+    "last_test_at",
+    "last_test_passed",
+    "last_test_message",
+    "last_test_sentence",
+    "updated_at",
+    "next_renewal_at",
+    "renewal_failing_since",
+    "renewal_attempts",
+    "renewal_alerted_at",
+    "refused_at",
+    "refusal",
+}
+
+
 def snapshot(connection):
     connection = Connection.objects.get(pk=connection.pk).specific
-    ignored = {"last_test_at", "last_test_passed", "last_test_message", "last_test_sentence", "updated_at"}
+    ignored = RECORDED
     return {f.name: getattr(connection, f.name) for f in connection._meta.fields if f.name not in ignored}
 
 
@@ -213,7 +232,8 @@ def test_test_of_an_edited_form_never_sends_the_stored_token_to_a_new_host(admin
         f"/admin/connectors/inverbisconnection/{connection.pk}/test-connection/", moved, HTTP_ACCEPT="application/json"
     )
     result = response.json()
-    assert not result["passed"] and result["step"] == "token"
+    # Nothing was sent: not tested, rather than failed (connectors/health.py: NOT_SENT).
+    assert not result["passed"] and result["step"] == "settings" and result["headline"] == "Not tested"
     assert "another host" in result["message"]
     assert Connection.objects.get(pk=connection.pk).access_token == STORED_TOKEN
 
@@ -225,8 +245,12 @@ def test_failed_password_renewal_says_username_or_password(auth_server):
     with pytest.raises(Exception, match="username or password"):
         connection.get_access_token()
     connection.refresh_from_db()
-    assert connection.status == Status.NEEDS_REAUTHORIZATION
-    assert "username or password" in connection.status_reason
+    # A refused password is a refusal of the settings: the fields to fix are named, and
+    # Regenerate with the same password would only be refused again.
+    assert health_of(connection).code == Health.REFUSED
+    assert connection.refusal["fields"] == ["username", "password"]
+    assert "username or password" in str(display.refusal_in_words(connection))
+    assert display.next_action(connection) == ("settings", "Fix settings")
     assert connection.events.filter(action="token request failed").exists()
 
 

@@ -221,6 +221,14 @@ def test_provider_list_bulk_test_and_badge_on_the_change_page(admin_client, auth
     assert admin_client.get(progress_url).json()["done"] == 0
     run_ready_tasks()
     progress = admin_client.get(progress_url).json()
-    assert progress == {"total": 1, "done": 1, "passed": 1, "failed": 0, "finished": True, "failures": []}
+    assert progress == {
+        "total": 1,
+        "done": 1,
+        "passed": 1,
+        "failed": 0,
+        "not_tested": 0,
+        "finished": True,
+        "failures": [],
+    }
     page = admin_client.get(response["Location"]).content.decode()
     assert "1 passed" in page.replace("</span>", "").replace('<span data-field="passed">', "")

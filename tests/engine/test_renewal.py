@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
 from django.core import mail
+from django.db import connection as db_connection
 from django.utils import timezone
 
 from connectors.core import failures
@@ -219,3 +221,18 @@ def test_a_claim_left_by_a_killed_process_is_taken_over_after_its_lifetime(auth_
 
 def test_backoff_steps_are_capped_and_start_at_a_minute(settings):
     assert [backoff.step_seconds(n) for n in range(1, 9)] == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_an_unreadable_secret_is_said_in_the_log_and_sends_nothing(app_settings, auth_server, caplog):
+    connection = due_connection(auth_server, auth_server.hypatos_token_url)
+    # The client secret was encrypted with a key that is no longer configured.
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"the-old-secret").decode()
+    with db_connection.cursor() as cursor:
+        table = Connection._meta.db_table
+        cursor.execute(f"UPDATE {table} SET client_secret = %s WHERE id = %s", [foreign, connection.pk])
+    auth_server.reset_stats()
+    with time_machine.travel(START, tick=False):
+        assert worker.renew_due(connection.pk) == worker.FAILED
+    assert auth_server.stats()["total"] == 0
+    assert "FIELD_ENCRYPTION_KEY cannot decrypt the stored client_secret" in caplog.text
+    assert "the-old-secret" not in caplog.text and foreign not in caplog.text

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 
 from connectors.models import Connection, GenericConnection, Status
-from tests.connections import generic_form
+from tests.connections import generic_form, make_hypatos
 from tests.forms_data import add_url, change_url
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,56 @@ def test_an_answer_naming_another_issuer_is_refused(admin_client, auth_server):
     assert any("another authorization server (iss)" in str(m) for m in get_messages(response.wsgi_request))
     assert auth_server.stats()["total"] == 0  # the code was never exchanged
     assert GenericConnection.objects.get().status == Status.NOT_AUTHORIZED
+
+
+def authorized_generic(admin_client, auth_server):
+    response = admin_client.post(add_url(MODEL), {**generic_form(auth_server), "_generate": "1"})
+    callback = urlsplit(auth_server.authorize(response["Location"]))
+    admin_client.get(f"{callback.path}?{callback.query}")
+    return GenericConnection.objects.get()
+
+
+def test_a_401_of_the_probe_renews_the_token_before_blaming_the_scope_or_probe_url(admin_client, auth_server):
+    connection = authorized_generic(admin_client, auth_server)
+    # The provider dropped the access token: Test renews it once with the refresh token and passes.
+    auth_server.expire_access_tokens()
+    auth_server.reset_stats()
+    result = run_test(admin_client, connection.pk)
+    assert result["passed"], result
+    assert auth_server.stats()["by_grant_type"] == {"refresh_token": 1}
+    # The grant is dead as well: not "check the Scope and the Probe URL", but Regenerate.
+    auth_server.expire_access_tokens()
+    auth_server.revoke_refresh_tokens()
+    result = run_test(admin_client, connection.pk)
+    assert not result["passed"] and result["step"] == "token"
+    assert "invalid_grant" in result["message"] and "Regenerate" in result["message"]
+    assert "Probe URL" not in result["message"]
+    assert GenericConnection.objects.get(pk=connection.pk).status == Status.NEEDS_REAUTHORIZATION
+
+
+def test_a_401_to_a_renewed_token_names_the_scope_and_the_probe_url(admin_client, auth_server, fault_server):
+    connection = authorized_generic(admin_client, auth_server)
+    # A probe URL that refuses every token (the fault server's answer to a token request it
+    # does not know is 401 invalid_client): a freshly renewed token is refused too.
+    GenericConnection.objects.filter(pk=connection.pk).update(probe_url=fault_server.url("/invalid-client"))
+    result = run_test(admin_client, connection.pk)
+    assert not result["passed"] and result["step"] == "test request" and result["status"] == 401
+    assert "freshly renewed token" in result["message"] and "the token is not the cause" in result["message"]
+    assert "check the Scope and the Probe URL" in result["message"]
+
+
+def test_a_401_to_a_token_just_issued_is_not_the_tokens_fault(admin_client, auth_server, fault_server):
+    # Client credentials: the test's token is new, so a 401 of the test request points at the
+    # scope or the URL (here an API answering 401 to every token), never at "Regenerate".
+    connection = make_hypatos(auth_server, endpoint_url=fault_server.url("/v2"))
+    fault_server.script("/v2/projects", 401, {"Content-Type": "application/json"}, b'{"error": "invalid_token"}')
+    try:
+        response = admin_client.post(
+            f"/admin/connectors/hypatosconnection/{connection.pk}/test-connection/", HTTP_ACCEPT="application/json"
+        )
+    finally:
+        fault_server.scripted.pop("/v2/projects")
+    result = response.json()
+    assert not result["passed"] and result["step"] == "test request" and result["status"] == 401
+    assert "a token it had just issued" in result["message"] and "Endpoint URL" in result["message"]
+    assert "Regenerate" not in result["message"]

@@ -38,9 +38,16 @@ SETTINGS = {
     "changed after the test": {"settings_changed_at": NOW - HOUR / 4},
 }
 STATUSES = {"not": Status.NOT_AUTHORIZED, "ok": Status.AUTHORIZED, "dead": Status.NEEDS_REAUTHORIZATION}
+REFUSALS = {
+    "not refused": {},
+    # After every settings change of SETTINGS: in force.
+    "refused": {"refused_at": NOW - HOUR / 8, "refusal": {"kind": "invalid_client", "fields": ["client_secret"]}},
+    # Before "changed after the test" (lifted by it), after "changed before the test".
+    "refused, then changed": {"refused_at": NOW - HOUR / 3, "refusal": {"kind": "invalid_client", "fields": []}},
+}
 
 
-def make(provider, token="none", test="never", settings="never changed", status=None, **extra):
+def make(provider, token="none", test="never", settings="never changed", status=None, refusal="not refused", **extra):
     model, fields = MODELS[provider]
     status = status or ("ok" if token != "none" else "not")
     count = Connection.objects.count()
@@ -51,6 +58,7 @@ def make(provider, token="none", test="never", settings="never changed", status=
         **TESTS[test],
         **SETTINGS[settings],
         status=STATUSES[status],
+        **REFUSALS[refusal],
         **extra,
     )
 
@@ -66,8 +74,14 @@ CASES = [
     (("inverbis", "valid", "failed, after the token", "never changed", "ok"), Health.TEST_FAILED),
     # A failed test before a new authorization (Test → Generate) is moot.
     (("inverbis", "valid", "failed, before the token", "never changed", "ok"), Health.AUTHORIZED),
-    # ... and so is one before a settings change.
-    (("inverbis", "valid", "failed, after the token", "changed after the test", "ok"), Health.AUTHORIZED),
+    # ... and so is one before a settings change, which nothing has proven since (never green).
+    (("inverbis", "valid", "failed, after the token", "changed after the test", "ok"), Health.CHANGED),
+    (("inverbis", "valid", "passed, after the token", "changed after the test", "ok"), Health.CHANGED),
+    (("inverbis", "valid", "passed, after the token", "changed before the test", "ok"), Health.AUTHORIZED),
+    # A token obtained after the change proves the new settings as well as a passing test.
+    (("inverbis", "valid", "never", "changed before the test", "ok"), Health.AUTHORIZED),
+    # Nothing to prove before the first authorization: Generate comes first.
+    (("inverbis", "none", "never", "changed after the test", "not"), Health.NOT_AUTHORIZED),
     (("inverbis", "valid", "failed, after the token", "changed before the test", "ok"), Health.TEST_FAILED),
     (("inverbis", "none", "failed, after the token", "never changed", "not"), Health.TEST_FAILED),
     (("invenias", "none", "never", "never changed", "not"), Health.NOT_AUTHORIZED),
@@ -79,8 +93,27 @@ CASES = [
     (("hypatos", "expired", "never", "never changed", "ok"), Health.READY),
     (("hypatos", "valid", "never", "never changed", "ok"), Health.READY),
     (("hypatos", "none", "failed, after the token", "never changed", "not"), Health.TEST_FAILED),
-    (("hypatos", "none", "failed, after the token", "changed after the test", "not"), Health.READY),
+    (("hypatos", "none", "failed, after the token", "changed after the test", "not"), Health.CHANGED),
+    (("hypatos", "none", "passed, after the token", "changed before the test", "not"), Health.READY),
 ]
+
+# (provider, token, last test, settings, status, refusal) -> health: a refusal of the saved
+# settings is red above everything but a dead authorization, until the settings change.
+REFUSAL_CASES = [
+    (("hypatos", "none", "never", "never changed", "not", "refused"), Health.REFUSED),
+    (("hypatos", "valid", "failed, after the token", "changed before the test", "ok", "refused"), Health.REFUSED),
+    (("invenias", "valid", "passed, after the token", "never changed", "ok", "refused"), Health.REFUSED),
+    (("inverbis", "valid", "never", "never changed", "dead", "refused"), Health.NEEDS_REAUTHORIZATION),
+    (("hypatos", "none", "never", "changed after the test", "not", "refused, then changed"), Health.CHANGED),
+    (("invenias", "valid", "never", "changed after the test", "ok", "refused, then changed"), Health.CHANGED),
+]
+
+
+@pytest.mark.parametrize("facts,expected", REFUSAL_CASES, ids=[" / ".join(facts) for facts, _ in REFUSAL_CASES])
+def test_a_refusal_is_red_until_the_settings_change(facts, expected):
+    connection = make(*facts)
+    assert health_of(connection, NOW).code == expected
+    assert health.filter_by_health(Connection.objects.all(), expected.value, NOW).get().pk == connection.pk
 
 
 @pytest.mark.parametrize("facts,expected", CASES, ids=[" / ".join(facts) for facts, _ in CASES])
@@ -95,12 +128,12 @@ def test_each_case_has_its_health_in_python_and_in_the_database(facts, expected)
 
 @pytest.mark.database  # the database twin must agree on PostgreSQL too
 def test_every_combination_agrees_between_badge_and_filter():
-    combinations = list(itertools.product(MODELS, TOKENS, TESTS, SETTINGS, STATUSES))
+    combinations = list(itertools.product(MODELS, TOKENS, TESTS, SETTINGS, STATUSES, REFUSALS))
     made = {}
-    for provider, token, test, settings, status in combinations:
+    for provider, token, test, settings, status, refusal in combinations:
         if status != "not" and token == "none":
             continue  # an authorized or dead status without a token is not a state the app writes
-        connection = make(provider, token, test, settings, status)
+        connection = make(provider, token, test, settings, status, refusal)
         made[connection.pk] = health_of(connection, NOW).code.value
     in_database = dict(health.with_health(Connection.objects.all(), NOW).values_list("pk", "health"))
     assert in_database == made

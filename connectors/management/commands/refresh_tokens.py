@@ -23,7 +23,7 @@ from connectors.engine import alerts, tokens
 from connectors.engine.runner import run_concurrently, with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
-from connectors.store import chunks
+from connectors.store import chunks, health
 from connectors.store.display import reason_in_words
 
 logger = logging.getLogger("connectors.refresh_tokens")
@@ -58,13 +58,14 @@ class Command(BaseCommand):
         if within <= 0 or (workers is not None and workers < 1):
             raise CommandError(gettext("--within must be positive and --workers at least 1."), returncode=2)
         window = timedelta(minutes=within)
-        # Connections already waiting for the operator's Regenerate are not retried: they were
-        # reported when they got there, and retrying a dead grant only earns another refusal.
+        # Connections already waiting for the operator (a Regenerate, or settings the provider
+        # refused) are not retried: they were reported when they got there, and retrying only
+        # earns another refusal (connectors/store/health.py).
         due = with_provider_fields(
             Connection.objects.filter(
                 status=Status.AUTHORIZED,
                 token_expires_at__lte=timezone.now() + window,
-            )
+            ).exclude(health.REFUSAL_IN_FORCE)
         ).order_by("pk")
         waiting = Connection.objects.filter(status=Status.NEEDS_REAUTHORIZATION).count()
 
@@ -133,6 +134,8 @@ def _renew(connection, window):
                 **token_state.needs_reauthorization(reason)
             )
             return REAUTHORIZE, failure.message
+        # A refusal of the settings starts its alert episode here, as in the worker.
+        alerts.check(connection.pk)
         return FAILED, failure.message
     except Exception as error:  # noqa: BLE001 (one connection's bug must not stop the others; the type is logged)
         logger.error("renewing connection %s raised %s", connection.pk, type(error).__name__)

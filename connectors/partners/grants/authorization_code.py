@@ -41,6 +41,7 @@ class AuthorizationCode(Grant):
     operator_logs_in = True
     # Test uses the stored token: no token was issued for the test.
     passed_sentence_code = "test_token_works"
+    test_uses_stored_token = True
 
     def renew(self, connection: "Connection") -> tuple[Token, str]:
         if not connection.refresh_token:
@@ -58,7 +59,9 @@ class AuthorizationCode(Grant):
             code_verifier=verifier,
         )
 
-    def token_for_test(self, connection: "Connection", get_access_token: Callable[..., str]) -> str:
+    def token_for_test(
+        self, connection: "Connection", get_access_token: Callable[..., str], *, saved: bool = False
+    ) -> str:
         # Only the operator can get the first token: Test uses (and if due, renews) the stored one.
         if not connection.pk:
             raise failures.failure("not_authorized", None, "test_not_authorized_unsaved")

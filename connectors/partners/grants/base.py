@@ -76,6 +76,9 @@ class Grant:
     # on the connection (as its English msgid, gettext_noop), which then needs reauthorization
     # ("" = a passing failure, retried).
     dead_grant_reason = ""
+    # The fields to correct when the provider answers `invalid_grant` to this grant's own token
+    # request (a refused password, a refused client): connectors/store/health.py names them.
+    refused_grant_fields: tuple[str, ...] = ("client_id", "client_secret")
     # Why a token that cannot be renewed at all needs the operator (a msgid; "" = it can always
     # be fetched again without them).
     unrenewable_reason = ""
@@ -91,6 +94,9 @@ class Grant:
     renewal_failed_action = "token request failed"
     # Test Connection's sentence when it passed.
     passed_sentence_code = "test_settings_work"
+    # Test Connection probes with the stored token (not one issued for the test): a 401 may
+    # be the token's fault, so the test renews it once and probes again (connectors/engine/diagnostics.py).
+    test_uses_stored_token = False
 
     def __str__(self) -> str:
         return str(self.label)
@@ -105,9 +111,16 @@ class Grant:
         """(the token answer, the event's action) renewing the connection's token (not saved)."""
         return self.fetch_token(connection), "token requested"
 
-    def token_for_test(self, connection: "Connection", get_access_token: Callable[..., str]) -> str:
-        """The token Test Connection probes with: by default a fresh one, so that the entered
-        credentials are what is tested (`get_access_token` is the stored-token path)."""
+    def token_for_test(
+        self, connection: "Connection", get_access_token: Callable[..., str], *, saved: bool = False
+    ) -> str:
+        """The token Test Connection probes with: by default a new one, so that the entered
+        credentials are what is tested. For the saved settings (`saved`) it is asked for through
+        the renewal (`get_access_token`, forced), the path every token takes: the token is stored
+        (the connection is then authorized), and a refusal or passing fault is recorded as a
+        renewal's would be. Unsaved settings get a token that is not stored."""
+        if saved:
+            return get_access_token(connection, force=True)
         return self.fetch_token(connection)["access_token"]
 
     def generate(self, request: "HttpRequest", connection: "Connection", flow: AuthorizationFlow) -> Generated:

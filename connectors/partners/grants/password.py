@@ -3,7 +3,7 @@ token whenever one is needed; there is usually no refresh token, so renewing ask
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 from oauthlib.oauth2 import LegacyApplicationClient
 
 from connectors.partners import oauth
@@ -21,7 +21,9 @@ class Password(Grant):
     label = gettext_lazy("Resource owner password")
     words = gettext_lazy("password")
     generate_hint = gettext_lazy("Saves the form, then asks the provider for a token with these credentials.")
-    dead_grant_reason = gettext_noop("The provider refused the stored username or password.")
+    # A refused password is a refusal of the settings (connectors/store/health.py): the operator
+    # corrects the Username or Password; Regenerate with the same ones would only be refused again.
+    refused_grant_fields = ("username", "password")
     required_secrets = ("client_secret", "password")
     invalid_grant_sentence_code = "invalid_grant_password"
 

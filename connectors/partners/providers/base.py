@@ -75,7 +75,8 @@ class Provider:
     # What to fix when the test request is refused with 403 (token fine, permission missing) or
     # 401 (token not accepted by the API).
     probe_forbidden_hint: Words = gettext_lazy("the account or its scope lacks a permission the API needs.")
-    probe_unauthorized_hint: Words = gettext_lazy("click Regenerate to get a new token.")
+    # What to check when a token the provider has just issued (or renewed) is refused by the probe.
+    probe_unauthorized_hint: Words = gettext_lazy("check the Scope and the URLs the test request is sent to.")
     # The provider's name where space is short (the overview's column); `label` names sections.
     short_label: Words = ""
     # Keycloak-style discovery document checked before Generate leaves the app ("" = none).

@@ -309,7 +309,7 @@ PROVIDER = Generic(
     shows_callback_url=True,
     url_source_fields=gettext_lazy("Issuer URL"),
     probe_forbidden_hint=gettext_lazy("the account or the Scope lacks a permission the test request needs."),
-    probe_unauthorized_hint=gettext_lazy("check the Scope and the Probe URL, then click Regenerate or test again."),
+    probe_unauthorized_hint=gettext_lazy("check the Scope and the Probe URL."),
     help_texts={
         "name": gettext_lazy("Your name for this account at the partner; one connection per account."),
         "template": gettext_lazy(

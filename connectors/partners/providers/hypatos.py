@@ -49,7 +49,7 @@ PROVIDER = Hypatos(
         "the Scope (or the service account) lacks projects.read: add "
         "projects.read to the Scope and make sure your service account has it."
     ),
-    probe_unauthorized_hint=gettext_lazy("check the Client ID, Client Secret and Scope and test again."),
+    probe_unauthorized_hint=gettext_lazy("check the Scope and the Endpoint URL and test again."),
     help_texts={
         "name": gettext_lazy("Your name for this Hypatos.ai service account; one connection per account."),
         "endpoint_url": gettext_lazy(

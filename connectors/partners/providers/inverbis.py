@@ -63,7 +63,7 @@ PROVIDER = Inverbis(
     probe_forbidden_hint=gettext_lazy(
         "the user profile may not be read: add “openid” to the Scope and click Regenerate."
     ),
-    probe_unauthorized_hint=gettext_lazy("click Regenerate to log in again."),
+    probe_unauthorized_hint=gettext_lazy("check that the Scope includes “openid”, and the Server and Tenant fields."),
     help_texts={
         "name": gettext_lazy("Your name for this Inverbis Analytics account; one connection per account."),
         "server": gettext_lazy(
