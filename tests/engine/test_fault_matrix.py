@@ -176,11 +176,18 @@ def never_authorized(grant, server):
 
 
 def update(connection, **fields):
-    """Store fields as the partner's side changed them, not as an operator's edit (secrets are
-    encrypted by the model's save)."""
-    for name, value in fields.items():
+    """Store fields as the partner's side changed them, not as an operator's edit: URLs and other
+    plain columns by a queryset update (the model's save would apply the change policy to a moved
+    URL, as an operator's edit), secrets through the model's save (which encrypts them)."""
+    secrets = {name: value for name, value in fields.items() if name in ("client_secret", "password", "refresh_token")}
+    plain = {name: value for name, value in fields.items() if name not in secrets}
+    if plain:
+        type(connection).objects.filter(pk=connection.pk).update(**plain)
+    for name, value in secrets.items():
         setattr(connection, name, value)
-    connection.save(update_fields=list(fields))
+    if secrets:
+        connection.save(update_fields=list(secrets))
+    connection.refresh_from_db()
 
 
 def make_due(connection):
