@@ -382,6 +382,10 @@ def attention_candidates(now=None):
         Q(status=Status.AUTHORIZED, token_expires_at__lte=now),
         Q(status=Status.NOT_AUTHORIZED, token_expires_at__lte=now),
         Q(last_test_passed=False),
+        # Settings refused, or changed since they were last proven (issue 17): not served by an
+        # index of their own yet.
+        Q(refused_at__isnull=False),
+        Q(settings_changed_at__isnull=False),
     ]
 
 

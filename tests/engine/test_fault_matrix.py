@@ -300,8 +300,8 @@ def run_entry(entry, connection, operator, server=None):
 
 def api_health(connection):
     _api_key, raw = apikeys.create(f"monitor-{connection.pk}-{timezone.now().timestamp()}", connections=[connection.pk])
-    listing = Client().get("/api/v1/connections/", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
-    [row] = [row for row in listing if row["id"] == connection.pk]
+    listing = Client().get("/api/v1/connections", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    [row] = [row for row in listing["items"] if row["id"] == connection.pk]
     return row["health"]["code"]
 
 
