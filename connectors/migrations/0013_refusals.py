@@ -5,8 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connectors", "0011_api_proxy"),
-        ("connectors", "0011_scale"),
+        ("connectors", "0012_scale"),
     ]
 
     operations = [
