@@ -6,10 +6,9 @@ import logging
 from django.utils import timezone
 
 from connectors.core import failures, token_state
-from connectors.core.app_settings import app_settings
 from connectors.core.fields import UnreadableSecret
 from connectors.engine import alerts, circuit, claims, renewal, schedule
-from connectors.engine.runner import run_concurrently, with_provider_fields
+from connectors.engine.runner import with_provider_fields
 from connectors.models import Connection, Status
 from connectors.partners import grants
 from connectors.store import health
@@ -80,27 +79,6 @@ def after_failure(connection, failure):
     if connection.status == Status.NEEDS_REAUTHORIZATION:
         return REAUTHORIZE
     return REFUSED if health.refusal_in_force(connection) else FAILED
-
-
-def renew_many(pks):
-    """Renew the due ones of `pks` at once on RENEWAL_WORKERS threads; {outcome: count}."""
-    planned = schedule.DeferredEnqueues()
-    try:
-        outcomes = run_concurrently(lambda pk: _renew_safely(pk, planned), pks, workers=app_settings.RENEWAL_WORKERS)
-    finally:
-        planned.flush()
-    counts = {}
-    for outcome in outcomes:
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
-def _renew_safely(pk, enqueue):
-    try:
-        return renew_due(pk, enqueue)
-    except Exception as error:  # noqa: BLE001 (one connection's bug must not stop the batch)
-        logger.error("renewing connection %s raised %s", pk, type(error).__name__)
-        return FAILED
 
 
 def sweep():

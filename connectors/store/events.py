@@ -12,12 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from connectors.core.sentences import Label, Sentence, register
-from connectors.models import EVENT_ACTION_LABELS, Event
+from connectors.models import Event
 
 logger = logging.getLogger("connectors.store.events")
-
-# The actions as a person reads them (the labels live beside the Event model, which shows them).
-ACTION_LABELS = EVENT_ACTION_LABELS
 
 
 register(
@@ -31,10 +28,6 @@ register(
 def changed_fields(labels):
     """The detail of a "changed" event: the changed fields' labels, in the reader's language."""
     return Sentence("changed_fields", fields=[Label(label) for label in labels])
-
-
-def action_label(action):
-    return str(ACTION_LABELS.get(action, action))
 
 
 def record(connection, action, user=None, succeeded=True, detail=""):
